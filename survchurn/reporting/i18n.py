@@ -1,0 +1,306 @@
+"""Fixed labels of the management report in English and Simplified Chinese.
+
+Every word the report prints that does not come from the data lives here: section titles,
+table headers the pipeline uses, footnotes, the page footer. :func:`t` looks a label up and
+formats it; a missing key or an unsupported language is an error that says what exists.
+
+Placeholders use :meth:`str.format` syntax (``"Page {page} of {pages}"``); both languages of a
+key must use the same placeholders (a test checks it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from survchurn.exceptions import ConfigError, ReportError
+
+__all__ = ["LABELS", "LANGUAGES", "check_lang", "html_lang", "t"]
+
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+_EN: dict[str, str] = {
+    # sections (in the order the report shows them)
+    "section.summary": "Executive summary",
+    "section.retention": "Retention",
+    "section.lifecycle": "Customer lifecycle",
+    "section.drivers": "Churn drivers",
+    "section.warning_score": "Warning score",
+    "section.qoq": "Quarter over quarter",
+    "section.appendix": "Appendix",
+    # cover and page furniture
+    "cover.kicker": "Customer churn early-warning report",
+    "cover.contents": "Contents",
+    "page.footer": "Page {page} of {pages}",
+    "figure.n": "Figure {n}",
+    "table.n": "Table {n}",
+    "table.truncated": "Showing the first {shown:,} of {total:,} rows.",
+    "value.missing": "–",
+    "value.not_reached": "not reached",
+    "value.yes": "yes",
+    "value.no": "no",
+    # report details (meta) keys
+    "meta.period": "Period",
+    "meta.previous_period": "Previous period",
+    "meta.as_of": "As of",
+    "meta.data_window": "Data window",
+    "meta.churn_definition": "Churn definition",
+    "meta.organisation": "Organisation",
+    "meta.prepared_by": "Prepared by",
+    "meta.dataset": "Data set",
+    "meta.config_hash": "Configuration hash",
+    "meta.data_fingerprint": "Data fingerprint",
+    "appendix.details": "Report details",
+    "appendix.manifest": "Manifest",
+    "appendix.item": "Item",
+    "appendix.value": "Value",
+    "appendix.package": "Package",
+    "appendix.version": "Version",
+    # key figures and table headers used by the pipeline
+    "col.customers": "Customers",
+    "col.active_customers": "Active customers",
+    "col.churned": "Churned",
+    "col.censored": "Censored",
+    "col.churn_rate": "Churn rate",
+    "col.churn_rate_change": "Change in churn rate",
+    "col.expected_churners": "Expected churners next quarter",
+    "col.share": "Share",
+    "col.tier": "Tier",
+    "col.score": "Score",
+    "col.points": "Points",
+    "col.variable": "Variable",
+    "col.level": "Level",
+    "col.lift": "Lift",
+    "col.cumulative_capture": "Cumulative capture",
+    "col.stage": "Lifecycle stage",
+    "col.from_stage": "Stage last period",
+    "col.to_stage": "Stage this period",
+    "col.churn_type": "Churn type",
+    "col.time_days": "Time (days)",
+    "col.at_risk": "At risk",
+    "col.number_at_risk": "Number at risk",
+    "col.survival": "Survival probability",
+    "col.median_lifetime": "Median lifetime (days)",
+    "col.retention_90": "90-day retention",
+    "col.retention_180": "180-day retention",
+    "col.retention_365": "365-day retention",
+    "col.hazard_ratio": "Hazard ratio",
+    "col.ci_lower": "Lower 95% limit",
+    "col.ci_upper": "Upper 95% limit",
+    "col.p_value": "p-value",
+    "col.effect": "Effect on churn risk",
+    "col.psi": "PSI",
+    "col.stability": "Stability",
+    "col.flagged": "Flagged last quarter",
+    "col.flagged_churned": "Of those, churned",
+    "col.precision": "Precision",
+    "col.recall": "Recall",
+    "col.cutoff": "Cut-off",
+    "col.expected_value": "Expected value",
+    "col.rejected_rows": "Rejected rows",
+    "col.reason": "Reason",
+    "col.check": "Check",
+    "col.result": "Result",
+    # tiers
+    "tier.green": "Green",
+    "tier.yellow": "Yellow",
+    "tier.orange": "Orange",
+    "tier.red": "Red",
+    # lifecycle stages
+    "stage.new": "New",
+    "stage.growth": "Growth",
+    "stage.mature": "Mature",
+    "stage.decline": "Decline",
+    "stage.churned": "Churned",
+    # words for effects and stability
+    "effect.higher": "raises churn risk by {pct}",
+    "effect.lower": "lowers churn risk by {pct}",
+    "effect.none": "no clear effect",
+    "stability.stable": "stable",
+    "stability.watch": "watch",
+    "stability.shifted": "shifted",
+    # footnotes
+    "note.churn_definition": "A customer counts as churned after {window} days without a purchase.",
+    "note.censoring": (
+        "Customers whose inactivity window had not ended by the as-of date are censored: "
+        "they are counted as at risk until then, not as retained."
+    ),
+    "note.median_not_reached": (
+        "“not reached”: more than half of the customers were still active at the end of "
+        "follow-up, so the median lifetime cannot be estimated yet."
+    ),
+    "note.hazard_ratio": (
+        "A hazard ratio above 1 means a higher churn risk at any moment, holding the other "
+        "variables fixed; below 1 a lower risk."
+    ),
+    "note.psi": "PSI below 0.1: stable; 0.1 to 0.25: watch; above 0.25: the population has shifted.",
+    "note.lift": "Lift: churn rate in the group divided by the overall churn rate.",
+    "note.no_sections": "No analysis sections were available for this run.",
+}
+
+_ZH: dict[str, str] = {
+    "section.summary": "执行摘要",
+    "section.retention": "客户留存",
+    "section.lifecycle": "客户生命周期",
+    "section.drivers": "流失驱动因素",
+    "section.warning_score": "流失预警评分",
+    "section.qoq": "季度环比",
+    "section.appendix": "附录",
+    "cover.kicker": "客户流失预警报告",
+    "cover.contents": "目录",
+    "page.footer": "第 {page} 页，共 {pages} 页",
+    "figure.n": "图 {n}",
+    "table.n": "表 {n}",
+    "table.truncated": "仅显示前 {shown:,} 行，共 {total:,} 行。",
+    "value.missing": "–",
+    "value.not_reached": "未达到",
+    "value.yes": "是",
+    "value.no": "否",
+    "meta.period": "报告期",
+    "meta.previous_period": "上一报告期",
+    "meta.as_of": "数据截止日",
+    "meta.data_window": "数据窗口",
+    "meta.churn_definition": "流失定义",
+    "meta.organisation": "机构",
+    "meta.prepared_by": "编制",
+    "meta.dataset": "数据集",
+    "meta.config_hash": "配置哈希",
+    "meta.data_fingerprint": "数据指纹",
+    "appendix.details": "报告信息",
+    "appendix.manifest": "运行清单",
+    "appendix.item": "项目",
+    "appendix.value": "内容",
+    "appendix.package": "软件包",
+    "appendix.version": "版本",
+    "col.customers": "客户数",
+    "col.active_customers": "活跃客户数",
+    "col.churned": "已流失",
+    "col.censored": "删失",
+    "col.churn_rate": "流失率",
+    "col.churn_rate_change": "流失率变化",
+    "col.expected_churners": "下季度预计流失客户数",
+    "col.share": "占比",
+    "col.tier": "预警等级",
+    "col.score": "评分",
+    "col.points": "分值",
+    "col.variable": "变量",
+    "col.level": "取值",
+    "col.lift": "提升度",
+    "col.cumulative_capture": "累计捕获率",
+    "col.stage": "生命周期阶段",
+    "col.from_stage": "上期阶段",
+    "col.to_stage": "本期阶段",
+    "col.churn_type": "流失类型",
+    "col.time_days": "时间（天）",
+    "col.at_risk": "风险集人数",
+    "col.number_at_risk": "风险集人数",
+    "col.survival": "生存概率",
+    "col.median_lifetime": "中位生命周期（天）",
+    "col.retention_90": "90 天留存率",
+    "col.retention_180": "180 天留存率",
+    "col.retention_365": "365 天留存率",
+    "col.hazard_ratio": "风险比",
+    "col.ci_lower": "95% 置信下限",
+    "col.ci_upper": "95% 置信上限",
+    "col.p_value": "p 值",
+    "col.effect": "对流失风险的影响",
+    "col.psi": "PSI",
+    "col.stability": "稳定性",
+    "col.flagged": "上季度预警客户数",
+    "col.flagged_churned": "其中已流失",
+    "col.precision": "精确率",
+    "col.recall": "召回率",
+    "col.cutoff": "预警阈值",
+    "col.expected_value": "预期价值",
+    "col.rejected_rows": "剔除行数",
+    "col.reason": "原因",
+    "col.check": "检查项",
+    "col.result": "结果",
+    "tier.green": "绿色",
+    "tier.yellow": "黄色",
+    "tier.orange": "橙色",
+    "tier.red": "红色",
+    "stage.new": "新客户期",
+    "stage.growth": "成长期",
+    "stage.mature": "成熟期",
+    "stage.decline": "衰退期",
+    "stage.churned": "已流失",
+    "effect.higher": "使流失风险提高 {pct}",
+    "effect.lower": "使流失风险降低 {pct}",
+    "effect.none": "无明显影响",
+    "stability.stable": "稳定",
+    "stability.watch": "需关注",
+    "stability.shifted": "已偏移",
+    "note.churn_definition": "客户连续 {window} 天无购买即视为流失。",
+    "note.censoring": "截至数据截止日，不活跃窗口尚未结束的客户作删失处理：在此之前计入风险集，而非计为留存。",
+    "note.median_not_reached": "“未达到”：随访结束时仍有超过一半的客户保持活跃，尚无法估计中位生命周期。",
+    "note.hazard_ratio": "在其他变量不变的情况下，风险比大于 1 表示任一时点的流失风险更高，小于 1 表示更低。",
+    "note.psi": "PSI 小于 0.1：稳定；0.1 至 0.25：需关注；大于 0.25：客群已发生偏移。",
+    "note.lift": "提升度：该组流失率除以整体流失率。",
+    "note.no_sections": "本次运行没有可用的分析章节。",
+}
+
+#: Label dictionaries by language; both have exactly the same keys.
+LABELS: dict[str, dict[str, str]] = {"en": _EN, "zh": _ZH}
+
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is supported, else raise :class:`ConfigError`."""
+    if lang not in LABELS:
+        raise ConfigError(
+            f"report language {lang!r} is not supported; use one of {list(LANGUAGES)} "
+            "('en' English, 'zh' Simplified Chinese)"
+        )
+    return lang
+
+
+def html_lang(lang: str) -> str:
+    """The HTML ``lang`` attribute for a report language (``"zh"`` -> ``"zh-CN"``)."""
+    return _HTML_LANG[check_lang(lang)]
+
+
+def t(key: str, lang: str = "en", **fields: Any) -> str:
+    """Look up the fixed label ``key`` in ``lang`` and fill in its placeholders.
+
+    Parameters
+    ----------
+    key : str
+        Label key, e.g. ``"section.retention"`` or ``"page.footer"``.
+    lang : {"en", "zh"}
+        Report language.
+    **fields
+        Values for the label's placeholders (``t("figure.n", "en", n=2)``).
+
+    Returns
+    -------
+    str
+        The label, formatted when fields are given.
+
+    Raises
+    ------
+    ConfigError
+        If ``lang`` is not supported.
+    ReportError
+        If ``key`` is not a known label or a placeholder value is missing.
+    """
+    labels = LABELS[check_lang(lang)]
+    try:
+        text = labels[key]
+    except KeyError:
+        close = difflib.get_close_matches(key, labels, n=3)
+        hint = f"; did you mean {close}?" if close else ""
+        raise ReportError(
+            f"no report label {key!r} for lang={lang!r}{hint} "
+            "Add it to both dictionaries in survchurn/reporting/i18n.py."
+        ) from None
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except KeyError as exc:
+        raise ReportError(
+            f"report label {key!r} needs the field {exc.args[0]!r}: call t({key!r}, lang, "
+            f"{exc.args[0]}=...)"
+        ) from None
