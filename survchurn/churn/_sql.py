@@ -1,0 +1,44 @@
+"""Shared SQL fragments for the churn stage.
+
+The SQL is written for DuckDB but kept portable: durations come from epoch seconds
+(``EXTRACT(EPOCH FROM ts)``, which DuckDB, PostgreSQL and Snowflake all read) instead of
+dialect-specific date arithmetic, and counts use ``count(*) FILTER (WHERE ...)`` (SQL:2003).
+The few DuckDB-only pieces are marked where they are used (``range()`` as a numbers table).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from survchurn.data.eventlog import EventLog, sql_ts
+from survchurn.exceptions import DataError, DataProblem
+
+DAY = 86400  # seconds in a day
+
+__all__ = ["DAY", "days", "epoch", "require_log", "ts"]
+
+
+def epoch(expr: str) -> str:
+    """Seconds since 1970 of a TIMESTAMP expression (portable)."""
+    return f"EXTRACT(EPOCH FROM {expr})"
+
+
+def days(later: str, earlier: str) -> str:
+    """Days (DOUBLE) from ``earlier`` to ``later``, via epoch seconds (portable)."""
+    return f"(({epoch(later)} - {epoch(earlier)}) / {float(DAY)})"
+
+
+def ts(stamp: pd.Timestamp) -> str:
+    """A TIMESTAMP literal."""
+    return sql_ts(stamp)
+
+
+def require_log(log: object, what: str) -> EventLog:
+    """Check that ``log`` is an :class:`EventLog` (raise DataError saying how to make one)."""
+    if not isinstance(log, EventLog):
+        raise DataError(
+            [DataProblem(None, f"{what} needs an EventLog, got {type(log).__name__}", 0,
+                         "build one with survchurn.data.eventlog.read_event_log(frame, id_col=..., time_col=...)")],
+            context="event log",
+        )
+    return log
