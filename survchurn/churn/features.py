@@ -1,0 +1,188 @@
+"""Point-in-time customer features computed only from events up to ``as_of``.
+
+Every feature of a customer as of a date D is a function of the events with time <= D (a date
+without time of day includes the whole day), so features never leak the future: the result is
+identical whether or not later events are in the log (tested). The aggregation is one DuckDB
+query over the log (one window pass for the inter-purchase gaps and one GROUP BY).
+
+Features (days are float days; NULL/NaN where undefined):
+
+``recency_days``  days from the last event to ``as_of``;
+``frequency``  number of events;
+``monetary_total``, ``monetary_mean``  sum and mean of amounts (with an amount column);
+``tenure_days``  days from the first event to ``as_of``;
+``ipt_mean_days``, ``ipt_std_days``  mean and sample standard deviation of the gaps between
+consecutive distinct event times (repeat events at the same time are one visit; the mean needs
+2 distinct times, the std 3);
+``n_last_period``, ``n_prev_period``  events in ``(D - P, D]`` and ``(D - 2P, D - P]``;
+``amount_last_period``, ``amount_prev_period``  the same for amounts;
+``trend_ratio``  ``n_last_period / n_prev_period`` (NaN when the previous period is empty);
+``behaviour_break``  1 when activity fell sharply: the previous period had events and the last
+period has fewer than half as many, or the customer (3+ events) has been silent for longer than
+``ipt_mean + 2 * ipt_std`` - their own rhythm broke (the "sleeping" customers of DOMAIN.md);
+``category_breadth``  distinct categories bought (with a category column);
+plus the customer table's attributes, joined by id.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from survchurn._display import Result
+from survchurn.churn._sql import DAY, epoch, require_log, ts
+from survchurn.data.eventlog import EventLog, as_timestamp, end_of_day
+from survchurn.data.validate import CustomerTable
+from survchurn.exceptions import ChurnDefinitionError, DataQualityWarning
+
+__all__ = ["FeatureTable", "feature_panel", "features"]
+
+
+class FeatureTable(Result):
+    """Point-in-time features, one row per customer with events up to ``as_of``.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``customer_id`` and the features (see the module notes).
+    as_of : pandas.Timestamp
+    period_days : int
+    """
+
+    _title = "FeatureTable"
+
+    def __init__(self, table: pd.DataFrame, as_of: pd.Timestamp | None, period_days: int):
+        self.table = table
+        self.as_of = as_of
+        self.period_days = period_days
+
+    def to_frame(self) -> pd.DataFrame:
+        """The features (a copy)."""
+        return self.table.copy()
+
+    def _header(self) -> dict[str, Any]:
+        head: dict[str, Any] = {"customers": len(self.table), "period_days": self.period_days}
+        if self.as_of is not None:
+            head = {"as_of": self.as_of, **head}
+        if "behaviour_break" in self.table:
+            head["behaviour breaks"] = int(self.table["behaviour_break"].sum())
+        return head
+
+
+def _check_period(period_days: Any) -> None:
+    if isinstance(period_days, bool) or not isinstance(period_days, int) or period_days <= 0:
+        raise ChurnDefinitionError(f"period_days must be a positive whole number, got {period_days!r}.")
+
+
+def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90) -> str:
+    """The SQL that computes the features (for inspection or another engine)."""
+    cut = end_of_day(as_of)
+    p1 = ts(cut - pd.Timedelta(days=period_days))
+    p2 = ts(cut - pd.Timedelta(days=2 * period_days))
+    extra = ", amount" if log.has_amount else ""
+    extra += ", category" if log.has_category else ""
+    money = ""
+    if log.has_amount:
+        money = f""",
+            SUM(amount) AS monetary_total, AVG(amount) AS monetary_mean,
+            COALESCE(SUM(amount) FILTER (WHERE time > {p1}), 0) AS amount_last_period,
+            COALESCE(SUM(amount) FILTER (WHERE time > {p2} AND time <= {p1}), 0) AS amount_prev_period"""
+    cats = ", COUNT(DISTINCT category) AS category_breadth" if log.has_category else ""
+    return f"""
+    WITH ev AS (SELECT customer_id, time{extra} FROM {log.view} WHERE time <= {ts(cut)}),
+    g AS (SELECT *, {epoch('time')} - {epoch('LAG(time) OVER (PARTITION BY customer_id ORDER BY time)')} AS gap
+          FROM ev),
+    a AS (SELECT customer_id,
+            ({epoch(ts(as_of))} - {epoch('MAX(time)')}) / {float(DAY)} AS recency_days,
+            COUNT(*) AS frequency{money},
+            ({epoch(ts(as_of))} - {epoch('MIN(time)')}) / {float(DAY)} AS tenure_days,
+            ({epoch('MAX(time)')} - {epoch('MIN(time)')})
+                / NULLIF(COUNT(*) FILTER (WHERE gap > 0), 0) / {float(DAY)} AS ipt_mean_days,
+            STDDEV_SAMP(NULLIF(gap, 0)) / {float(DAY)} AS ipt_std_days,
+            COUNT(*) FILTER (WHERE time > {p1}) AS n_last_period,
+            COUNT(*) FILTER (WHERE time > {p2} AND time <= {p1}) AS n_prev_period{cats}
+          FROM g GROUP BY customer_id)
+    SELECT *,
+        CAST(n_last_period AS DOUBLE) / NULLIF(n_prev_period, 0) AS trend_ratio,
+        CASE WHEN (n_prev_period > 0 AND n_last_period < 0.5 * n_prev_period)
+               OR (frequency >= 3 AND recency_days > ipt_mean_days + 2 * ipt_std_days)
+             THEN 1 ELSE 0 END AS behaviour_break
+    FROM a ORDER BY customer_id
+    """
+
+
+def features(
+    log: EventLog,
+    as_of: Any,
+    *,
+    period_days: int = 90,
+    customers: CustomerTable | None = None,
+) -> FeatureTable:
+    """Point-in-time features of every customer with events up to ``as_of``.
+
+    Parameters
+    ----------
+    log : EventLog
+        From :func:`survchurn.data.eventlog.read_event_log`; later events are ignored.
+    as_of : date-like
+        The cut-off (always explicit); a date includes the whole day.
+    period_days : int
+        Length P of the "last period" and "previous period" for trends.
+    customers : CustomerTable, optional
+        Attributes to join (left join; customers without a row get missing attributes and a
+        DataQualityWarning).
+
+    Returns
+    -------
+    FeatureTable
+    """
+    log = require_log(log, "features")
+    _check_period(period_days)
+    stamp = as_timestamp(as_of)
+    if log.as_of is not None and end_of_day(stamp) > log.as_of:
+        raise ChurnDefinitionError(
+            f"as_of {stamp:%Y-%m-%d} is later than the cut-off the log was read with "
+            f"({log.as_of:%Y-%m-%d}). Fix: read the log without as_of= or with a later one."
+        )
+    table = log.con.execute(features_sql(log, stamp, period_days)).df()
+    for col in ("n_last_period", "n_prev_period", "frequency", "behaviour_break"):
+        table[col] = table[col].astype("int64")
+    if customers is not None:
+        if not isinstance(customers, CustomerTable):
+            raise ChurnDefinitionError("customers= must be a CustomerTable (survchurn.data.validate.read_customer_table).")
+        clash = [c for c in customers.attributes if c in table.columns]
+        if clash:
+            raise ChurnDefinitionError(f"customer attributes {clash} clash with feature names; rename them.")
+        missing = ~table["customer_id"].isin(customers.frame["customer_id"])
+        if missing.any():
+            warnings.warn(
+                f"features: {int(missing.sum()):,} customers have events but no row in the customer table, "
+                f"e.g. {table.loc[missing, 'customer_id'].head(5).tolist()}; their attributes are missing",
+                DataQualityWarning, stacklevel=2)
+        table = table.merge(customers.frame, on="customer_id", how="left")
+    return FeatureTable(table, stamp, period_days)
+
+
+def feature_panel(
+    log: EventLog,
+    as_of_dates: Iterable[Any],
+    *,
+    period_days: int = 90,
+    customers: CustomerTable | None = None,
+) -> FeatureTable:
+    """Features as of several dates stacked (for back-tests), with an ``as_of`` column first.
+
+    Each snapshot only sees events up to its own date.
+    """
+    dates = [as_timestamp(d, "as_of_dates") for d in as_of_dates]
+    if not dates:
+        raise ChurnDefinitionError("as_of_dates is empty. Fix: pass e.g. quarter ends.")
+    parts = []
+    for d in sorted(set(dates)):
+        frame = features(log, d, period_days=period_days, customers=customers).table
+        frame.insert(0, "as_of", d)
+        parts.append(frame)
+    return FeatureTable(pd.concat(parts, ignore_index=True), None, period_days)
