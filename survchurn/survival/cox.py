@@ -115,7 +115,10 @@ class CoxResult(Result):
         self.spec: DesignSpec = kw["spec"]
         self.means: np.ndarray = kw["means"]
         self.linear_predictor: np.ndarray = kw["linear_predictor"]  # centred, original row order
-        self._surv = kw["surv"]  # (stop, event, start, strata) for concordance
+        self._surv = kw["surv"]  # (stop, event, start, strata, cluster) for concordance
+        # sorted data and the evaluation at the estimate, kept for cox_zph and residuals
+        self._engine: RiskSetEngine | None = kw.get("engine")
+        self._evaluation: CoxEvaluation | None = kw.get("evaluation")
 
     # ------------------------------------------------------------------ derived numbers
     @property
@@ -401,6 +404,7 @@ class CoxPH:
             iterations=it, converged=converged, tests=tests_df, levels=design.levels,
             baseline=base, spec=design.spec, means=means, linear_predictor=lp,
             surv=(design.stop, design.event, start, strata, design.cluster),
+            engine=eng, evaluation=ev,
         )
 
     @staticmethod
