@@ -70,7 +70,7 @@ _N_EXAMPLES = 5
 def connect() -> duckdb.DuckDBPyConnection:
     """A new in-process DuckDB connection with survchurn's session settings (UTC clock)."""
     con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET TimeZone = 'UTC'").fetchall()
     return con
 
 
@@ -196,29 +196,32 @@ class EventLog:
 
 
 def _register_source(
-    con: duckdb.DuckDBPyConnection, source: Any, name: str, keep: list[Any]
+    con: duckdb.DuckDBPyConnection, source: Any, name: str, keep: list[Any], own: bool
 ) -> str:
     """Register ``source`` on ``con`` under ``name`` and return a SELECT over it."""
     if isinstance(source, pd.DataFrame):
         frame = source
+        if not frame.columns.is_unique:
+            dup = frame.columns[frame.columns.duplicated()].tolist()
+            raise DataError(
+                [DataProblem(str(dup[0]), "column name appears more than once", len(frame), dup,
+                             "rename the columns so each name is unique")],
+                context="event log",
+            )
         # object columns (mixed python values) become strings so DuckDB can scan them
         obj = [c for c in frame.columns if frame[c].dtype == object]
         if obj:
             frame = frame.copy()
             for c in obj:
                 frame[c] = frame[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)).astype("string")
-        if not frame.columns.is_unique:
-            dup = frame.columns[frame.columns.duplicated()].tolist()
-            raise DataError(
-                [DataProblem(str(dup[0]), "column name appears more than once", len(dup), dup,
-                             "rename the columns so each name is unique")],
-                context="event log",
-            )
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         keep.append(frame)
         con.register(name, frame)
         return f"SELECT * FROM {name}"
     if isinstance(source, duckdb.DuckDBPyRelation):
+        if own:
+            raise DataError([DataProblem(None, "a DuckDB relation needs the connection it was built on", 0,
+                                         "pass con=<that connection>")], context="event log")
         try:
             source.create_view(name, replace=True)
         except duckdb.Error as exc:
@@ -238,6 +241,9 @@ def _register_source(
                 raise DataError([DataProblem(None, f"file not found: {text}", 0, fix="check the path")], context="event log")
             return f"SELECT * FROM read_csv('{sql_str(text)}', header=true, all_varchar=false)"
         if lower.lstrip().startswith(("select", "with", "from", "table")):
+            if own:
+                raise DataError([DataProblem(None, "a SQL query needs the connection that holds its tables", 0,
+                                             "pass con=<that connection>")], context="event log")
             return f"SELECT * FROM ({text})"
         raise DataError(
             [DataProblem(None, f"cannot read {text!r}: not a .csv/.parquet path nor a SELECT query", 0,
@@ -342,7 +348,7 @@ def read_event_log(
     src_name, raw_name, view = f"sc_src_{n}", f"sc_raw_{n}", f"sc_events_{n}"
     keep: list[Any] = []
     try:
-        select = _register_source(con, source, src_name, keep)
+        select = _register_source(con, source, src_name, keep, own)
         try:
             described = con.execute(f"DESCRIBE {select}").fetchall()
         except duckdb.Error as exc:
@@ -409,7 +415,7 @@ def read_event_log(
     if type_col is not None:
         sel.append(f"CAST({quote(type_col)} AS VARCHAR) AS event_type")
     columns = tuple(CANONICAL[a] for a, c in mapping.items() if c is not None)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {raw_name} AS SELECT {', '.join(sel)} FROM ({select}) s")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {raw_name} AS SELECT {', '.join(sel)} FROM ({select}) s").fetchall()
 
     reasons = [
         ("_id_null", "missing customer id", id_col, "fill in or drop the rows without a customer id"),
@@ -429,13 +435,13 @@ def read_event_log(
     canon = ", ".join(columns)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {raw_name}_r AS SELECT {canon}, {case} AS reason FROM {raw_name}"
-    )
+    ).fetchall()
     after = f"time > {sql_ts(cut)}" if cut is not None else "FALSE"
     stats = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL AND {after}), count(DISTINCT customer_id), "
         + ", ".join(f"count(*) FILTER (WHERE reason = '{msg}')" for _, msg, _, _ in reasons)
         + f" FROM {raw_name}_r"
-    ).fetchone()
+    ).fetchall()[0]
     n_in, n_after, n_cust = int(stats[0]), int(stats[1]), int(stats[2])
     counts = {msg: int(c) for (_, msg, _, _), c in zip(reasons, stats[3:], strict=True)}
     if n_in == 0:
@@ -493,7 +499,7 @@ def read_event_log(
                         context="event log")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {dedup}{canon} FROM {raw_name}_r WHERE {keep_where}"
-    )
+    ).fetchall()
     rejected = (
         pd.concat(rejected_parts, ignore_index=True) if rejected_parts
         else pd.DataFrame({c: [] for c in [*columns, "reason"]})
@@ -504,7 +510,7 @@ def read_event_log(
             f"event log: {len(rejected):,} of {n_in:,} rows rejected ({text}); see EventLog.rejected",
             DataQualityWarning, stacklevel=2,
         )
-    kept = con.execute(f"SELECT count(*), min(time), max(time) FROM {view}").fetchone()
+    kept = con.execute(f"SELECT count(*), min(time), max(time) FROM {view}").fetchall()[0]
     if n_after:
         logger.info("event log: %d events after as_of %s left out", n_after, cut)
     return EventLog(
