@@ -48,8 +48,35 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src da
 _PACKAGES = ("survchurn", "numpy", "pandas", "scipy", "lifelines", "statsmodels",
              "scikit-learn", "matplotlib", "jinja2", "weasyprint")
 
-# Wide tables get a smaller font so they fit an A4 page.
-_WIDE_COLUMNS = 7
+# Table width classes, in characters of min-content width (numbers do not wrap, text wraps at
+# spaces): an A4 page holds about 100 characters at the normal table font, 120 at the smaller
+# "wide" font; beyond that the "xwide" class uses a fixed layout that always fits the page.
+_WIDE_CHARS = 100
+_XWIDE_CHARS = 120
+# Tables with more rows than this may break across pages (the header row is repeated).
+_LONG_ROWS = 25
+
+
+def _min_chars(header: str, cells: list[str], numeric: bool) -> int:
+    """Rough min-content width of a column in characters."""
+    words = [len(w) for w in header.split()] or [0]
+    if numeric:
+        widths = [len(c) for c in cells]
+    else:
+        widths = [max((len(w) for w in c.split()), default=0) for c in cells]
+    return max([*words, *widths, 1]) + 2  # + cell padding
+
+
+def _width_class(columns: list[dict[str, Any]], rows: list[list[dict[str, Any]]]) -> str:
+    chars = sum(
+        _min_chars(col["name"], [r[i]["text"] for r in rows], col["numeric"])
+        for i, col in enumerate(columns)
+    )
+    if chars > _XWIDE_CHARS:
+        return "xwide"
+    if chars > _WIDE_CHARS:
+        return "wide"
+    return ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,7 +173,8 @@ def _table_view(block: Table, lang: str, number: int) -> dict[str, Any]:
     return {
         "kind": "table", "label": t("table.n", lang, n=number), "caption": block.caption,
         "columns": columns,
-        "rows": rows, "wide": len(columns) > _WIDE_COLUMNS, "footnote": block.footnote,
+        "rows": rows, "width_class": _width_class(columns, rows), "long": len(rows) > _LONG_ROWS,
+        "footnote": block.footnote,
         "truncated": truncated,
     }
 

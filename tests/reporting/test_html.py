@@ -86,9 +86,19 @@ def test_long_and_wide_tables():
     frame = pd.DataFrame({f"c{i}": range(100) for i in range(9)})
     html = render_html(Report("T", sections=[Section("x", blocks=[Table(frame, max_rows=10)])]))
     assert "Showing the first 10 of 100 rows." in html
-    assert 'class="data wide"' in html
     first_table = html.split("</table>")[0]
     assert first_table.count("<tr>") == 1 + 10  # header + the rows shown
+    assert '<div class="table-block">' in first_table and 'class="data"' in first_table
+
+    def table_tag(n_cols: int, n_rows: int = 3) -> str:
+        big = pd.DataFrame({f"Column {i}": [123_456_789] * n_rows for i in range(n_cols)})
+        page = render_html(Report("T", sections=[Section("x", blocks=[Table(big)])]))
+        return page.split("<caption>")[0].rsplit('<div class="table-block', 1)[1]
+
+    assert 'class="data"' in table_tag(6)  # 6 x 13 characters fit the page
+    assert 'class="data wide"' in table_tag(8)  # smaller font
+    assert 'class="data xwide"' in table_tag(16)  # fixed layout, numbers may wrap
+    assert table_tag(3, n_rows=40).startswith(' long">')  # may break across pages
 
 
 def test_index_booleans_and_missing_values():
