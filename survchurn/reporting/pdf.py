@@ -6,7 +6,10 @@ how to enable PDFs, so the pipeline can still write the HTML.
 
 Safety: the URL fetcher given to WeasyPrint serves ``data:`` URIs itself and refuses every other
 URL (``file:``, ``http(s):``, relative paths) without opening it; refusals are logged. Fonts are
-named by family and resolved by fontconfig, which needs no fetching.
+named by family and resolved by fontconfig, which needs no fetching. A configured font file
+that fontconfig does not know is added to WeasyPrint's in-memory fontconfig configuration by
+path (a ``data:`` URI ``@font-face`` would work too, but parsing a 20 MB CJK font through CSS
+takes about 15 s).
 
 Determinism: WeasyPrint writes no creation or modification date unless the HTML asks for one
 (the report's does not) and no file identifier unless asked, so the same HTML gives the same
@@ -20,6 +23,8 @@ import base64
 import functools
 import logging
 import os
+import shutil
+import subprocess
 import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,7 +33,7 @@ from typing import Any
 from survchurn._io import atomic_write_bytes, atomic_write_text
 from survchurn.exceptions import ConfigError, DependencyError, ReportError
 from survchurn.reporting.document import Report
-from survchurn.reporting.fonts import FontInfo
+from survchurn.reporting.fonts import FontInfo, find_cjk_font
 from survchurn.reporting.html import render_html
 
 __all__ = ["ENABLE_PDF_HINT", "pdf_available", "render_pdf", "write_report"]
@@ -104,7 +109,48 @@ def _make_fetcher(weasyprint: Any) -> Any:
     return DataURIOnlyFetcher()
 
 
-def render_pdf(html: str, path: str | os.PathLike[str] | None = None) -> bytes:
+def _fontconfig_knows(family: str) -> bool:
+    """Whether fontconfig resolves ``family`` by name (False when fc-list is absent)."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return False
+    out = subprocess.run([exe, family, "family"], capture_output=True, text=True, timeout=20,
+                         check=False).stdout
+    return any(family in line.split(",") for line in out.splitlines())
+
+
+def _font_configuration(weasyprint: Any, font: FontInfo | None) -> Any:
+    """WeasyPrint's font configuration, with ``font``'s file added when fontconfig lacks it.
+
+    The file is added to WeasyPrint's own fontconfig configuration (in memory, by path): no
+    copy, no URL. This uses WeasyPrint internals (``FontConfiguration._config``); if they
+    change, a warning says to install the font instead.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+    if font is None or _fontconfig_knows(font.family):
+        return config
+    try:
+        from weasyprint.text.ffi import ffi, fontconfig, pangoft2
+
+        added = fontconfig.FcConfigAppFontAddFile(config._config, os.fsencode(font.path))
+        if not added:
+            raise OSError("fontconfig refused the file")
+        pangoft2.pango_fc_font_map_config_changed(ffi.cast("PangoFcFontMap *", config.font_map))
+        logger.info("PDF: using font file %s for family %r", font.path, font.family)
+    except Exception as exc:  # private API or a bad font file: fall back, but say so
+        logger.warning(
+            "PDF: could not load the font file %s (%s); install it for fontconfig (copy it to "
+            "~/.local/share/fonts and run fc-cache) or the PDF uses a fallback font",
+            font.path, exc,
+        )
+    return config
+
+
+def render_pdf(
+    html: str, path: str | os.PathLike[str] | None = None, font: FontInfo | None = None
+) -> bytes:
     """Print report HTML to PDF.
 
     Parameters
@@ -113,6 +159,10 @@ def render_pdf(html: str, path: str | os.PathLike[str] | None = None) -> bytes:
         A page from :func:`~survchurn.reporting.html.render_html`.
     path : path-like, optional
         Where to write the PDF (atomically); if None only the bytes are returned.
+    font : FontInfo, optional
+        The font the page names (``render_html(report, font=...)``). When fontconfig does not
+        know its family (a font file configured by path, not installed), the file is embedded
+        for WeasyPrint by path (no copy, no URL).
 
     Returns
     -------
@@ -131,8 +181,9 @@ def render_pdf(html: str, path: str | os.PathLike[str] | None = None) -> bytes:
         raise DependencyError(ENABLE_PDF_HINT)
     fetcher = _make_fetcher(weasyprint)
     try:
+        font_config = _font_configuration(weasyprint, font)
         document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
-        data = document.write_pdf()
+        data = document.write_pdf(font_config=font_config)
     except Exception as exc:  # WeasyPrint raises many types; report them as one
         raise ReportError(f"WeasyPrint could not print the report: {type(exc).__name__}: {exc}")\
             from exc
@@ -194,6 +245,8 @@ def write_report(
         paths["html"] = atomic_write_text(out / f"{basename}.html", html)
     if "pdf" in wanted:
         target = out / f"{basename}.pdf"
-        render_pdf(html, target)
+        if font is None and report.lang == "zh":
+            font = find_cjk_font()
+        render_pdf(html, target, font=font)
         paths["pdf"] = target
     return paths

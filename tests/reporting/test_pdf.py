@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -141,3 +142,19 @@ def test_missing_pango_gives_one_line(monkeypatch, tmp_path):
         write_report(Report("T"), tmp_path / "out")
     assert (tmp_path / "out" / "report.html").exists()  # the HTML is still written
     assert not (tmp_path / "out" / "report.pdf").exists()
+
+
+def test_configured_font_file_unknown_to_fontconfig_is_used(tmp_path, poppler):
+    import matplotlib
+
+    from survchurn.reporting.fonts import FontInfo
+
+    # matplotlib's Computer Modern is a font file fontconfig does not index
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "cmr10.ttf"
+    if pdf_mod._fontconfig_knows("cmr10"):
+        pytest.skip("cmr10 is installed for fontconfig here; nothing to add")
+    page = '<html><body><p style="font-family: cmr10">configured font</p></body></html>'
+    render_pdf(page, tmp_path / "with.pdf", font=FontInfo("cmr10", path))
+    render_pdf(page, tmp_path / "without.pdf")
+    assert "cmr10" in poppler("pdffonts", str(tmp_path / "with.pdf"))
+    assert "cmr10" not in poppler("pdffonts", str(tmp_path / "without.pdf"))
