@@ -199,7 +199,7 @@ def write_report(
     out_dir: str | os.PathLike[str],
     formats: Iterable[str] = ("html", "pdf"),
     basename: str = "report",
-    font: FontInfo | None = None,
+    font: FontInfo | str | os.PathLike[str] | None = None,
 ) -> dict[str, Path]:
     """Render ``report`` and write it to ``out_dir`` as ``<basename>.html`` and/or ``.pdf``.
 
@@ -216,8 +216,10 @@ def write_report(
         What to write.
     basename : str
         File name without extension.
-    font : FontInfo, optional
-        CJK font to use (default: found on the system for ``lang="zh"``).
+    font : FontInfo or path-like, optional
+        Font to use, or the path of a font file (see
+        :func:`~survchurn.reporting.fonts.find_cjk_font`); default: for ``lang="zh"`` the
+        system's CJK font.
 
     Returns
     -------
@@ -227,7 +229,8 @@ def write_report(
     Raises
     ------
     ConfigError
-        If a format is unknown or ``basename`` is not a plain file name.
+        If a format is unknown, ``basename`` is not a plain file name or a font file does
+        not exist.
     DependencyError
         If a PDF is asked for and WeasyPrint/Pango cannot be loaded (after the HTML is written),
         or ``lang="zh"`` and no Chinese font is installed.
@@ -239,14 +242,16 @@ def write_report(
     if not basename or Path(basename).name != basename or basename in (".", ".."):
         raise ConfigError(f"report basename {basename!r} must be a plain file name, without folders")
     out = Path(out_dir)
+    if font is not None and not isinstance(font, FontInfo):
+        font = find_cjk_font(font)
+    elif font is None and report.lang == "zh":
+        font = find_cjk_font()
     html = render_html(report, font=font)
     paths: dict[str, Path] = {}
     if "html" in wanted:
         paths["html"] = atomic_write_text(out / f"{basename}.html", html)
     if "pdf" in wanted:
         target = out / f"{basename}.pdf"
-        if font is None and report.lang == "zh":
-            font = find_cjk_font()
         render_pdf(html, target, font=font)
         paths["pdf"] = target
     return paths

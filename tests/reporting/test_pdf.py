@@ -158,3 +158,11 @@ def test_configured_font_file_unknown_to_fontconfig_is_used(tmp_path, poppler):
     render_pdf(page, tmp_path / "without.pdf")
     assert "cmr10" in poppler("pdffonts", str(tmp_path / "with.pdf"))
     assert "cmr10" not in poppler("pdffonts", str(tmp_path / "without.pdf"))
+
+
+def test_write_report_accepts_a_font_path(tmp_path):
+    from survchurn.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match=r"CJK font file .*missing.otf.* does not exist"):
+        write_report(Report("T", lang="zh"), tmp_path, font=tmp_path / "missing.otf")
+    assert not list(tmp_path.iterdir())  # nothing written
