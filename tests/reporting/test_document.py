@@ -105,3 +105,14 @@ def test_identical_figures_give_identical_svg():
         return data
 
     assert build() == build()
+
+
+def test_huge_svg_falls_back_to_png(monkeypatch):
+    import survchurn.reporting.document as document
+
+    monkeypatch.setattr(document, "_MAX_SVG_BYTES", 1_000)
+    fig, ax = plt.subplots()
+    ax.scatter(np.arange(50), np.arange(50))
+    figure = Figure(fig, dpi=30)
+    plt.close(fig)
+    assert figure.mime == "image/png" and figure.data_uri.startswith("data:image/png;base64,")
