@@ -94,14 +94,65 @@ def add_risk_sets(t: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _examples(ids: np.ndarray, mask: np.ndarray) -> list[Any]:
-    return [x.item() if hasattr(x, "item") else x for x in ids[np.flatnonzero(mask)[:5]]]
-
-
-def _as_float(values: Any) -> np.ndarray:
+def _as_numbers(values: Any) -> np.ndarray:
+    """A numpy array: integer and bool arrays kept as they are (fast path), others as float."""
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind in "biu":
+        return arr
     if isinstance(values, pd.Series):
         return values.to_numpy(dtype=float, na_value=np.nan)
     return np.asarray(values, dtype=float)
+
+
+def _validate(dur: np.ndarray, ev: np.ndarray, gmiss: np.ndarray | None,
+              ent: np.ndarray | None, ids: Any, names: dict[str, str]) -> None:
+    """Raise one DataError listing every problem; cheap whole-array checks first."""
+    problems: list[DataProblem] = []
+
+    def examples(mask: np.ndarray) -> list[Any]:
+        rows = np.flatnonzero(mask)[:5]
+        if ids is None:
+            return rows.tolist()
+        return [x.item() if hasattr(x, "item") else x for x in np.asarray(ids)[rows]]
+
+    def add(col: str, msg: str, mask: np.ndarray, fix: str) -> None:
+        problems.append(DataProblem(col, msg, int(mask.sum()), examples(mask), fix))
+
+    int_dur = dur.dtype.kind in "biu"
+    if (dur < 0).any() if int_dur else not (np.isfinite(dur).all() and (dur >= 0).all()):
+        bad = (dur < 0) if int_dur else ~(np.isfinite(dur) & (dur >= 0))
+        add(names["duration"], "durations must be finite and >= 0", bad,
+            "drop these rows or repair the survival table")
+    if ev.dtype.kind == "b":
+        pass
+    elif ev.dtype.kind in "iu" and ev.itemsize == 1:
+        if (ev.view(np.uint8) > 1).any():
+            add(names["event"], "event must be 0 (censored) or 1 (churned)",
+                ev.view(np.uint8) > 1, "recode the event column to 0/1")
+    else:
+        bad = (ev != 0) & (ev != 1)
+        if bad.any():
+            add(names["event"], "event must be 0 (censored) or 1 (churned)", bad,
+                "recode the event column to 0/1")
+    if gmiss is not None and gmiss.any():
+        add(names["group"], "missing group labels", gmiss,
+            "fill them (e.g. 'unknown') or drop these rows")
+    if ent is not None:
+        if ent.dtype.kind not in "biu" and not np.isfinite(ent).all():
+            add(names["entry"], "missing or infinite entry times", ~np.isfinite(ent),
+                "use 0 for customers observed from the start")
+        late = ent >= dur
+        if late.any():
+            add(names["entry"], f"entry must be smaller than {names['duration']}", late,
+                "drop customers who left before the data window")
+    if problems:
+        raise DataError(problems, context="survival data")
+
+
+def _label_array(labels: list[Any]) -> np.ndarray:
+    out = np.empty(len(labels), dtype=object)
+    out[:] = labels
+    return out
 
 
 def _factorize_groups(group: Any) -> tuple[np.ndarray, list[Any], np.ndarray]:
@@ -110,11 +161,7 @@ def _factorize_groups(group: Any) -> tuple[np.ndarray, list[Any], np.ndarray]:
     if isinstance(s.dtype, pd.CategoricalDtype):
         codes = s.cat.codes.to_numpy()
         missing = codes < 0
-        used = np.flatnonzero(np.bincount(codes[~missing], minlength=len(s.cat.categories)))
-        remap = np.full(len(s.cat.categories), -1)
-        remap[used] = np.arange(len(used))
-        new = np.where(missing, -1, remap[np.where(missing, 0, codes)])
-        return new, [s.cat.categories[i] for i in used], missing
+        return codes, list(s.cat.categories), missing  # unused categories dropped after counting
     try:
         codes, uniques = pd.factorize(s, sort=True)
     except TypeError:  # mixed types cannot be sorted
@@ -160,92 +207,65 @@ def counts_from_arrays(
     """
     names = {"duration": "duration", "event": "event", "group": "group", "entry": "entry",
              **(names or {})}
-    dur = _as_float(duration)
-    ev = _as_float(event)
+    dur = _as_numbers(duration)
+    ev = _as_numbers(event)
     n = len(dur)
     if len(ev) != n:
         raise DataError([f"{names['event']} has {len(ev):,} values but {names['duration']} "
                          f"has {n:,}: pass columns of one table"], context="survival data")
-    ids_arr = np.arange(n) if ids is None else np.asarray(ids)
-    problems: list[DataProblem] = []
-    bad = ~np.isfinite(dur) | (dur < 0)
-    if bad.any():
-        problems.append(DataProblem(names["duration"], "durations must be finite and >= 0",
-                                    int(bad.sum()), _examples(ids_arr, bad),
-                                    "drop these rows or repair the survival table"))
-    bad_ev = ~((ev == 0) | (ev == 1))
-    if bad_ev.any():
-        problems.append(DataProblem(names["event"], "event must be 0 (censored) or 1 (churned)",
-                                    int(bad_ev.sum()), _examples(ids_arr, bad_ev),
-                                    "recode the event column to 0/1"))
+    ent = _as_numbers(entry) if entry is not None else None
     if group is not None:
         gcodes, labels, gmiss = _factorize_groups(group)
-        if gmiss.any():
-            problems.append(DataProblem(names["group"], "missing group labels",
-                                        int(gmiss.sum()), _examples(ids_arr, gmiss),
-                                        "fill them (e.g. 'unknown') or drop these rows"))
     else:
-        gcodes, labels = np.zeros(n, dtype=np.int64), [ALL]
-    ent = None
-    if entry is not None:
-        ent = _as_float(entry)
-        bad_en = ~np.isfinite(ent)
-        if bad_en.any():
-            problems.append(DataProblem(names["entry"], "missing or infinite entry times",
-                                        int(bad_en.sum()), _examples(ids_arr, bad_en),
-                                        "use 0 for customers observed from the start"))
-        late = np.isfinite(ent) & np.isfinite(dur) & (ent >= dur)
-        if late.any():
-            problems.append(DataProblem(names["entry"],
-                                        f"entry must be smaller than {names['duration']}",
-                                        int(late.sum()), _examples(ids_arr, late),
-                                        "drop customers who left before the data window"))
-    if problems:
-        raise DataError(problems, context="survival data")
+        gcodes, labels, gmiss = None, [ALL], None
+    _validate(dur, ev, gmiss, ent, ids, names)
     if n == 0:
         raise DataError([DataProblem(None, "no rows to fit", 0,
                                      fix="check the filters that built the table")],
                         context="survival data")
 
-    gcodes = np.asarray(gcodes, dtype=np.int64)
     n_groups = len(labels)
-    is_event = ev == 1
-    time_values = dur if ent is None else np.concatenate([dur, ent])
-    integral = np.all(time_values == np.floor(time_values))
-    tmin = time_values.min()
-    span = int(time_values.max() - tmin) + 1 if integral else 0
+    is_event = ev.astype(np.int64, copy=False) if ev.dtype.kind in "biu" else (ev == 1)
+    integral = dur.dtype.kind in "iu" or bool(np.all(dur == np.floor(dur)))
+    if ent is not None:
+        integral = integral and (ent.dtype.kind in "iu" or bool(np.all(ent == np.floor(ent))))
+    tmin = dur.min() if ent is None else min(dur.min(), ent.min())
+    tmax = dur.max() if ent is None else max(dur.max(), ent.max())
+    span = int(tmax - tmin) + 1 if integral else 0
     if integral and span * n_groups <= max(_INT_SPAN_LIMIT, n):
-        # integer days: direct bincount on group * span + (time - tmin), no sorting
-        key = gcodes * span + (dur - tmin).astype(np.int64)
-        size = span * n_groups
-        n_event = np.bincount(key, weights=is_event, minlength=size)
-        n_exit = np.bincount(key, minlength=size)
-        n_enter = (np.bincount(gcodes * span + (ent - tmin).astype(np.int64), minlength=size)
-                   if ent is not None else np.zeros(size, dtype=np.int64))
-        nz = np.flatnonzero((n_exit > 0) | (n_enter > 0))
-        g_idx, t_idx = np.divmod(nz, span)
-        times = t_idx + tmin
+        # integer days: one bincount on ((group * span + time - tmin) * 2 + event), no sorting
+        offset = (dur - tmin).astype(np.int64, copy=False)
+        ent_off = None if ent is None else (ent - tmin).astype(np.int64, copy=False)
+        times_of = np.arange(span, dtype=float) + float(tmin)
     else:
-        uniq, inv = np.unique(time_values, return_inverse=True)
+        uniq, inv = np.unique(dur if ent is None else np.concatenate([dur, ent]),
+                              return_inverse=True)
         span = len(uniq)
-        size = span * n_groups
-        key = gcodes * span + inv[:n]
-        n_event = np.bincount(key, weights=is_event, minlength=size)
-        n_exit = np.bincount(key, minlength=size)
-        n_enter = (np.bincount(gcodes * span + inv[n:], minlength=size)
-                   if ent is not None else np.zeros(size, dtype=np.int64))
-        nz = np.flatnonzero((n_exit > 0) | (n_enter > 0))
-        g_idx, t_idx = np.divmod(nz, span)
-        times = uniq[t_idx]
-    ne = n_event[nz].astype(np.int64)
+        offset, ent_off = inv[:n], (None if ent is None else inv[n:])
+        times_of = uniq.astype(float)
+    size = span * n_groups
+    key = offset.copy() if gcodes is None else gcodes.astype(np.int64) * span + offset
+    key *= 2
+    key += is_event
+    both = np.bincount(key, minlength=2 * size)
+    n_censor, n_event = both[0::2], both[1::2]
+    if ent_off is None:
+        n_enter = np.zeros(size, dtype=np.int64)
+    else:
+        ekey = ent_off if gcodes is None else gcodes.astype(np.int64) * span + ent_off
+        n_enter = np.bincount(ekey, minlength=size)
+    nz = np.flatnonzero((n_event > 0) | (n_censor > 0) | (n_enter > 0))
+    g_idx, t_idx = np.divmod(nz, span)
+    present = np.unique(g_idx)
+    if len(present) < n_groups:  # unused categories of a Categorical
+        labels = [labels[i] for i in present]
     table = pd.DataFrame({
-        "group": pd.Categorical.from_codes(g_idx, categories=pd.Index(labels)),
-        "time": times.astype(float),
-        "n_event": ne,
-        "n_censor": n_exit[nz].astype(np.int64) - ne,
+        "group": _label_array(labels)[np.searchsorted(present, g_idx)],
+        "time": times_of[t_idx],
+        "n_event": n_event[nz].astype(np.int64),
+        "n_censor": n_censor[nz].astype(np.int64),
         "n_enter": n_enter[nz].astype(np.int64),
     })
-    table["group"] = table["group"].astype(object)
     logger.debug("counted %d rows into %d (group, time) cells", n, len(table))
     return SurvivalCounts(table, labels, ent is not None, group_col)
 
@@ -265,7 +285,7 @@ def counts_from_frame(
         raise DataError([DataProblem(c, "column not found", len(table),
                                      fix=f"pass the right name; columns are {list(table.columns)[:10]}")
                          for c in missing], context="survival data")
-    ids = table[id_col].to_numpy() if id_col else table.index.to_numpy()
+    ids = table[id_col].to_numpy() if id_col else table.index
     return counts_from_arrays(
         table[duration_col], table[event_col],
         group=table[group_col] if group_col else None,
