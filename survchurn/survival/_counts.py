@@ -225,35 +225,46 @@ def counts_from_arrays(
                         context="survival data")
 
     n_groups = len(labels)
-    is_event = ev.astype(np.int64, copy=False) if ev.dtype.kind in "biu" else (ev == 1)
+    is_event = ev if ev.dtype.kind in "biu" else (ev == 1)
     integral = dur.dtype.kind in "iu" or bool(np.all(dur == np.floor(dur)))
     if ent is not None:
         integral = integral and (ent.dtype.kind in "iu" or bool(np.all(ent == np.floor(ent))))
     tmin = dur.min() if ent is None else min(dur.min(), ent.min())
     tmax = dur.max() if ent is None else max(dur.max(), ent.max())
     span = int(tmax - tmin) + 1 if integral else 0
-    if integral and span * n_groups <= max(_INT_SPAN_LIMIT, n):
-        # integer days: one bincount on ((group * span + time - tmin) * 2 + event), no sorting
-        offset = (dur - tmin).astype(np.int64, copy=False)
-        ent_off = None if ent is None else (ent - tmin).astype(np.int64, copy=False)
+    direct = integral and span * n_groups <= max(_INT_SPAN_LIMIT, n)
+    if direct:
+        # integer days: cell = group * span + (time - tmin), no sorting
         times_of = np.arange(span, dtype=float) + float(tmin)
+        shift = int(tmin)
+        offset, ent_off = dur, ent
     else:
         uniq, inv = np.unique(dur if ent is None else np.concatenate([dur, ent]),
                               return_inverse=True)
         span = len(uniq)
+        shift = 0
         offset, ent_off = inv[:n], (None if ent is None else inv[n:])
         times_of = uniq.astype(float)
     size = span * n_groups
-    key = offset.copy() if gcodes is None else gcodes.astype(np.int64) * span + offset
-    key *= 2
-    key += is_event
+
+    def cell(t: np.ndarray) -> np.ndarray:
+        # one int64 buffer, updated in place: group * span + t - shift
+        key = np.zeros(n, np.int64) if gcodes is None else gcodes.astype(np.int64)
+        if gcodes is not None:
+            key *= span
+        np.add(key, t, out=key, casting="unsafe")  # t is integral here
+        if shift:
+            key -= shift
+        return key
+
+    key = cell(offset)
+    key <<= 1
+    np.add(key, is_event, out=key, casting="unsafe")  # ((cell) * 2 + event)
     both = np.bincount(key, minlength=2 * size)
+    del key
     n_censor, n_event = both[0::2], both[1::2]
-    if ent_off is None:
-        n_enter = np.zeros(size, dtype=np.int64)
-    else:
-        ekey = ent_off if gcodes is None else gcodes.astype(np.int64) * span + ent_off
-        n_enter = np.bincount(ekey, minlength=size)
+    n_enter = (np.zeros(size, dtype=np.int64) if ent_off is None
+               else np.bincount(cell(ent_off), minlength=size))
     nz = np.flatnonzero((n_event > 0) | (n_censor > 0) | (n_enter > 0))
     g_idx, t_idx = np.divmod(nz, span)
     present = np.unique(g_idx)

@@ -186,6 +186,7 @@ def test_float_and_integer_times_give_same_counts():
     a = counts_from_arrays(dur, ev, grp).table
     b = counts_from_arrays(dur + 0.25, ev, grp).table
     np.testing.assert_array_equal(a["time"] + 0.25, b["time"])
+    pd.testing.assert_frame_equal(a, counts_from_arrays(dur.astype(float), ev.astype(float), grp).table)
     pd.testing.assert_frame_equal(a.drop(columns="time"), b.drop(columns="time"))
     assert a["n_event"].sum() == ev.sum() and (a["n_event"] + a["n_censor"]).sum() == 5000
 
