@@ -259,34 +259,36 @@ def build_design(
     if event.sum() == 0:
         raise ModelError(f"{ctx}: column {event_col!r} has no events (all {len(event):,} rows "
                          "censored); a Cox model needs at least one churn")
-    X = np.column_stack(blocks) if blocks else np.zeros((len(table), 0))
+    X = np.empty((len(table), len(blocks)), order="F")
+    for k, col in enumerate(blocks):
+        X[:, k] = col
     spec = DesignSpec(tuple(covariates), tuple(names), cat_levels, reference,
                       tuple(strata_cols), strata_levels)
     levels = pd.DataFrame(level_rows, columns=["covariate", "level", "reference", "n", "events"])
     return CoxDesign(spec, X, stop, event.astype(np.int8), start, strata_codes, cluster, levels, idx)
 
 
-def collinear_columns(X: np.ndarray, names: Sequence[str], tol: float = 1e-9) -> list[str]:
+def collinear_columns(gram: np.ndarray, means: np.ndarray, n: int, names: Sequence[str],
+                      tol: float = 1e-10) -> list[str]:
     """Describe columns that are constant or linear combinations of earlier columns.
 
-    Greedy Gram-Schmidt on the correlation-scaled cross-product matrix: O(n p^2 + p^3).
+    ``gram`` is the cross-product of the centred design (``Xc' Xc``). Greedy: a column whose
+    squared multiple correlation with the kept columns exceeds ``1 - tol`` is reported with its
+    partners. O(p^3) once the O(n p^2) cross-product is known.
     """
-    Xc = X - X.mean(axis=0)
-    G = Xc.T @ Xc
-    d = np.sqrt(np.clip(np.diag(G), 0, None))
+    d = np.sqrt(np.clip(np.diag(gram), 0, None))
     out: list[str] = []
     kept: list[int] = []
-    for j in range(X.shape[1]):
-        if d[j] <= tol * max(1.0, float(np.abs(X[:, j]).max(initial=0.0))) * np.sqrt(len(X)):
+    for j in range(gram.shape[0]):
+        if d[j] <= 1e-12 * np.sqrt(n) * max(1.0, abs(float(means[j]))):
             out.append(f"{names[j]!r} is constant")
             continue
         if kept:
             K = np.array(kept)
-            Gs = G[np.ix_(K, K)] / np.outer(d[K], d[K])
-            g = G[K, j] / (d[K] * d[j])
+            Gs = gram[np.ix_(K, K)] / np.outer(d[K], d[K])
+            g = gram[K, j] / (d[K] * d[j])
             coef = np.linalg.lstsq(Gs, g, rcond=None)[0]
-            resid = 1.0 - g @ coef
-            if resid < 1e-10:
+            if 1.0 - g @ coef < tol:
                 partners = [names[k] for k, c in zip(K, coef, strict=True) if abs(c) > 1e-6]
                 out.append(f"{names[j]!r} is a linear combination of {partners}")
                 continue

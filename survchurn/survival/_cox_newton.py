@@ -37,8 +37,9 @@ class CoxEvaluation:
     eta: np.ndarray  # linear predictor in sorted row order (centred covariates)
     w: np.ndarray  # exp(eta - shift)
     shift: float
-    den: np.ndarray  # per step r
-    amean: np.ndarray  # per step r: (S1 - frac D1) / den, shape (n_steps, p)
+    den: np.ndarray  # per step r: S0 - frac D0
+    S1: np.ndarray  # per event time: risk-set sum of w x, (m, p)
+    D1: np.ndarray  # per event time: sum of w x over its events, (m, p)
 
 
 class RiskSetEngine:
@@ -47,7 +48,7 @@ class RiskSetEngine:
     Parameters
     ----------
     X : ndarray (n, p)
-        Covariates, already centred (the partial likelihood is invariant to centring).
+        Covariates (the partial likelihood is invariant to centring).
     stop, event : ndarray (n,)
         Exit time and event indicator (0/1).
     start : ndarray (n,) or None
@@ -55,6 +56,8 @@ class RiskSetEngine:
     strata : ndarray of int (n,) or None
         Stratum codes 0..S-1.
     ties : {"efron", "breslow"}
+    center : ndarray (p,), optional
+        Subtracted from the sorted copy of ``X`` (R centres at the column means).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class RiskSetEngine:
         start: np.ndarray | None = None,
         strata: np.ndarray | None = None,
         ties: str = "efron",
+        center: np.ndarray | None = None,
     ) -> None:
         n = X.shape[0]
         strata = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
@@ -73,6 +77,8 @@ class RiskSetEngine:
         order = np.lexsort((~event, stop, strata))
         self.order = order
         self.X = np.ascontiguousarray(X[order], dtype=np.float64)
+        if center is not None:
+            self.X -= center
         self.stop = stop[order].astype(np.float64)
         self.event = event[order]
         self.strata = strata[order]
@@ -106,6 +112,16 @@ class RiskSetEngine:
         self.seg_start = np.flatnonzero(change)
         self.seg_block = self.row_block[self.seg_start]
         self.seg_keep = self.seg_block >= 0
+        # finer segments: the events of a block (first rows of the block) vs the rest, so one
+        # reduceat gives both the block sums and the tied-event sums D
+        change2 = change.copy()
+        change2[1:] |= self.event[1:] != self.event[:-1]
+        self.fseg_start = np.flatnonzero(change2)
+        fblock = self.row_block[self.fseg_start]
+        fevent = self.event[self.fseg_start]
+        self.fseg_event = np.flatnonzero(fevent)  # one per event time, in block order
+        self.fseg_rest = np.flatnonzero(~fevent & (fblock >= 0))
+        self.fseg_rest_block = fblock[self.fseg_rest]
         if self.start is not None:
             self.entry_block = self._last_event_time_at_or_before(self.start, self.strata)
             self.entry_order = np.lexsort((self.start, self.strata))
@@ -180,6 +196,20 @@ class RiskSetEngine:
             out[self.eseg_block[self.eseg_keep]] = sums[self.eseg_keep]
         return out
 
+    def risk_and_event_sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Risk-set sums and tied-event sums per event time from one pass over ``values``."""
+        if self.m == 0:
+            z = np.zeros((0,) + values.shape[1:])
+            return z, z
+        sums = np.add.reduceat(values, self.fseg_start, axis=0)
+        D = sums[self.fseg_event]
+        blocks = D.copy()
+        blocks[self.fseg_rest_block] += sums[self.fseg_rest]
+        s = self._within_stratum_revcumsum(blocks)
+        if self.start is not None:
+            s = s - self._within_stratum_revcumsum(self._entry_block_sums(values))
+        return s, D
+
     def risk_sums(self, values: np.ndarray) -> np.ndarray:
         """``sum_{i in R_j} values_i`` for every event time j (rows in sorted order)."""
         s = self._within_stratum_revcumsum(self._block_sums(values))
@@ -194,14 +224,19 @@ class RiskSetEngine:
         ``own`` (per step) is subtracted for the row's own tied-event block (Efron: an event
         leaves the risk set gradually, weight ``1 - k/d``).
         """
-        per_j = self.sum_steps(per_step)
+        return self.accumulate_over_risk_blocks(
+            self.sum_steps(per_step), None if own is None else self.sum_steps(own))
+
+    def accumulate_over_risk_blocks(self, per_j: np.ndarray, own: np.ndarray | None = None
+                                    ) -> np.ndarray:
+        """As :meth:`accumulate_over_risk` with values already summed per event time."""
         cum = self._within_stratum_cumsum(per_j)
         cum0 = np.concatenate([np.zeros((1,) + cum.shape[1:]), cum], axis=0)
         out = cum0[self.row_block + 1]
         if self.start is not None:
             out = out - cum0[self.entry_block + 1]
         if own is not None and self.ev_idx.size:
-            out[self.ev_idx] -= self.sum_steps(own)[self.ev_block]
+            out[self.ev_idx] -= own[self.ev_block]
         return out
 
     # ------------------------------------------------------------------ evaluation
@@ -211,50 +246,74 @@ class RiskSetEngine:
         mx = float(eta.max()) if eta.size else 0.0
         shift = mx if mx > 300.0 else 0.0
         w = np.exp(eta - shift)
-        wX = self.X * w[:, None]
-        S0 = self.risk_sums(w)
-        S1 = self.risk_sums(wX)
         ev = self.ev_idx
-        D0 = self.sum_by_event_time(w[ev])
-        D1 = self.sum_by_event_time(wX[ev])
+        buf = np.empty((self.n, self.p + 1))  # [w x, w]: one reduceat for S0, S1, D0, D1
+        np.multiply(self.X, w[:, None], out=buf[:, : self.p])
+        buf[:, self.p] = w
+        S, D = self.risk_and_event_sums(buf)
+        del buf
+        S0, S1 = S[:, self.p], np.ascontiguousarray(S[:, : self.p])
+        D0, D1 = D[:, self.p], np.ascontiguousarray(D[:, : self.p])
         j, frac, mult = self.step_j, self.step_frac, self.step_mult
         den = S0[j] - frac * D0[j]
-        amean = (S1[j] - frac[:, None] * D1[j]) / den[:, None]
         loglik = float(eta[ev].sum() - mult @ (np.log(den) + shift))
-        grad = self.sum_x_events - mult @ amean
-        info = self.information(w, den, amean) if need_information else None
-        return CoxEvaluation(loglik, grad, info, eta, w, shift, den, amean)
+        # sum_r mult_r a_r = S1' h1 - D1' hf: per-block scalars instead of (steps x p) arrays
+        h1 = self.sum_steps(mult / den)
+        hf = self.sum_steps(mult * frac / den)
+        grad = self.sum_x_events - (S1.T @ h1 - D1.T @ hf)
+        out = CoxEvaluation(loglik, grad, None, eta, w, shift, den, S1, D1)
+        if need_information:
+            out.information = self.information(out)
+        return out
 
-    def information(
-        self, w: np.ndarray, den: np.ndarray, amean: np.ndarray, step_weight: np.ndarray | None = None
-    ) -> np.ndarray:
-        """``sum_r q_r mult_r [ (S2_r - frac_r D2_r)/den_r - a_r a_r' ]`` (q_r = step_weight)."""
-        q = self.step_mult if step_weight is None else self.step_mult * step_weight
-        c = self.accumulate_over_risk(q / den, own=q * self.step_frac / den)
-        wc = w * c
+    def information(self, ev: CoxEvaluation, block_weight: np.ndarray | None = None) -> np.ndarray:
+        """``sum_r q_r mult_r [ (S2_r - frac_r D2_r)/den_r - a_r a_r' ]`` with q constant per
+        event time (``block_weight``, default 1), ``a_r = (S1 - frac_r D1) / den_r``.
+
+        The ``a a'`` part expands per event time into ``S1 S1' c0 - (S1 D1' + D1 S1') c1 +
+        D1 D1' c2`` with ``c_k = sum_r q mult frac^k / den^2``.
+        """
+        den, frac = ev.den, self.step_frac
+        q = self.step_mult if block_weight is None else self.step_mult * block_weight[self.step_j]
+        c = self.accumulate_over_risk(q / den, own=q * frac / den)
+        wc = ev.w * c
         info = np.zeros((self.p, self.p))
         chunk = max(1, 4_000_000 // max(self.p, 1))
         for lo in range(0, self.n, chunk):
             Xc = self.X[lo : lo + chunk]
             info += Xc.T @ (Xc * wc[lo : lo + chunk, None])
-        info -= (amean * q[:, None]).T @ amean
+        qd = q / den**2
+        c0 = self.sum_steps(qd)
+        c1 = self.sum_steps(qd * frac)
+        c2 = self.sum_steps(qd * frac**2)
+        S1, D1 = ev.S1, ev.D1
+        cross = S1.T @ (D1 * c1[:, None])
+        info -= S1.T @ (S1 * c0[:, None]) - cross - cross.T + D1.T @ (D1 * c2[:, None])
         return (info + info.T) / 2
 
     def score_residuals(self, ev: CoxEvaluation) -> np.ndarray:
-        """Score residuals per row (sorted order); rows sum to the gradient (Therneau 2000 3.7)."""
-        w, den, amean = ev.w, ev.den, ev.amean
-        mult, frac = self.step_mult, self.step_frac
+        """Score residuals per row (sorted order); rows sum to the gradient (Therneau 2000 3.7).
+
+        ``U_i = d_i (x_i - xbar_j(i)) - w_i sum_{r: i at risk} mult_r (x_i - a_r) / den_r``,
+        with Efron's ``1 - frac_r`` weight in the row's own tied block.
+        """
+        den, frac, mult = ev.den, self.step_frac, self.step_mult
         c = self.accumulate_over_risk(mult / den, own=mult * frac / den)
-        G = self.accumulate_over_risk(
-            amean * (mult / den)[:, None], own=amean * (mult * frac / den)[:, None]
-        )
-        resid = -(w[:, None] * (self.X * c[:, None] - G))
-        resid[self.ev_idx] += self.X[self.ev_idx] - self.event_time_mean(amean)[self.ev_block]
+        md = mult / den**2
+        g1, gf, gff = self.sum_steps(md), self.sum_steps(md * frac), self.sum_steps(md * frac**2)
+        S1, D1 = ev.S1, ev.D1
+        G = self.accumulate_over_risk_blocks(S1 * g1[:, None] - D1 * gf[:, None],
+                                             own=S1 * gf[:, None] - D1 * gff[:, None])
+        resid = -(ev.w[:, None] * (self.X * c[:, None] - G))
+        resid[self.ev_idx] += self.X[self.ev_idx] - self.event_time_mean(ev)[self.ev_block]
         return resid
 
-    def event_time_mean(self, amean: np.ndarray) -> np.ndarray:
+    def event_time_mean(self, ev: CoxEvaluation) -> np.ndarray:
         """Weighted covariate mean per event time (Efron: average over the d_j steps)."""
-        return self.sum_steps(amean * self.step_mult[:, None]) / self.d[:, None]
+        mult, frac = self.step_mult, self.step_frac
+        h1 = self.sum_steps(mult / ev.den)
+        hf = self.sum_steps(mult * frac / ev.den)
+        return (ev.S1 * h1[:, None] - ev.D1 * hf[:, None]) / self.d[:, None]
 
     def baseline_hazard_increments(self, ev: CoxEvaluation) -> np.ndarray:
         """Increments of the baseline cumulative hazard at each event time (centred x = 0).

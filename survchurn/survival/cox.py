@@ -300,18 +300,20 @@ class CoxPH:
         design = build_design(table, duration_col, event_col, covariates, strata, entry_col,
                               cluster_col, categorical, reference)
         names = list(design.spec.columns)
-        bad = collinear_columns(design.X, names)
+        means = design.X.mean(axis=0)
+        eng = RiskSetEngine(design.X, design.stop, design.event, design.start, design.strata,
+                            self.ties, center=means)
+        design.X = np.zeros((0, len(names)))  # the engine holds the (sorted, centred) copy
+        gram = eng.X.T @ eng.X
+        bad = collinear_columns(gram, means, eng.n, names)
         if bad:
             raise ModelError("CoxPH.fit: singular design: " + "; ".join(bad)
                              + ". Fix: drop one of the collinear columns or merge the levels.")
-        means = design.X.mean(axis=0)
-        Xc = design.X - means
-        eng = RiskSetEngine(Xc, design.stop, design.event, design.start, design.strata, self.ties)
         beta, ev, ev0, it, converged = self._newton(eng)
         self.result_ = self._build_result(eng, design, beta, ev, ev0, it, converged, means)
         self.coef_ = self.result_.params
         self.n_iter_ = it
-        self._warn(design, self.result_)
+        self._warn(design, self.result_, np.sqrt(np.diag(gram) / eng.n))
         return self
 
     # ------------------------------------------------------------------ optimisation
@@ -418,8 +420,7 @@ class CoxPH:
                                 for j in range(resid_sorted.shape[1])])
 
     # ------------------------------------------------------------------ warnings
-    def _warn(self, design: CoxDesign, res: CoxResult) -> None:
-        sd = design.X.std(axis=0)
+    def _warn(self, design: CoxDesign, res: CoxResult, sd: np.ndarray) -> None:
         big = (np.abs(res.params.to_numpy()) * sd > 15) | (res.naive_se.to_numpy() * sd > 50)
         if big.any():
             cols = list(res.params.index[big])

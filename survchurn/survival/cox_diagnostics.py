@@ -134,13 +134,12 @@ def cox_zph(model: CoxPH | CoxResult, transform: str = "km", alpha: float = 0.05
     gt_rows = _transformed_times(res, transform)
     gtime = gt_rows - gt_rows[eng.ev_idx].mean()
     g_j = gtime[eng.ev_first]  # per event time
-    g_step = g_j[eng.step_j]
     l2 = res.penalty * (1 - res.l1_ratio)
-    i0 = eng.information(ev.w, ev.den, ev.amean)
-    i1 = eng.information(ev.w, ev.den, ev.amean, step_weight=g_step)
-    i2 = eng.information(ev.w, ev.den, ev.amean, step_weight=g_step**2)
+    i0 = eng.information(ev)
+    i1 = eng.information(ev, block_weight=g_j)
+    i2 = eng.information(ev, block_weight=g_j**2)
     imat = np.block([[i0, i1], [i1, i2]]) + l2 * np.eye(2 * p)
-    mean_j = eng.event_time_mean(ev.amean)
+    mean_j = eng.event_time_mean(ev)
     schoen = eng.X[eng.ev_idx] - mean_j[eng.ev_block]  # per event, sorted
     u_new = (gtime[eng.ev_idx][:, None] * schoen).sum(axis=0)
 
