@@ -385,10 +385,10 @@ def read_event_log(
         ))
     id_type = types[id_col]
     if _is_numeric(id_type) and id_type.upper() not in ("FLOAT", "DOUBLE", "REAL"):
-        id_expr = f"CAST({quote(id_col)} AS BIGINT)"
+        id_expr = f"TRY_CAST({quote(id_col)} AS BIGINT)"
     elif id_type.upper() in ("FLOAT", "DOUBLE", "REAL"):
         # float ids (pandas turns integer ids with gaps into floats): keep integral ones
-        id_expr = f"CASE WHEN {quote(id_col)} = ROUND({quote(id_col)}) AND isfinite({quote(id_col)}) THEN CAST({quote(id_col)} AS BIGINT) END"
+        id_expr = f"CASE WHEN {quote(id_col)} = ROUND({quote(id_col)}) AND isfinite({quote(id_col)}) THEN TRY_CAST({quote(id_col)} AS BIGINT) END"
     else:
         id_expr = f"CAST({quote(id_col)} AS VARCHAR)"
     amount_expr = None
@@ -422,7 +422,7 @@ def read_event_log(
         ("_time_null", "missing date", time_col, "fill in or drop the rows without a date"),
         ("(NOT _time_null AND time IS NULL)", "date cannot be parsed", time_col,
          "write dates as YYYY-MM-DD or pass time_format="),
-        ("(NOT _id_null AND customer_id IS NULL)", "customer id is not a whole number", id_col,
+        ("(NOT _id_null AND customer_id IS NULL)", "customer id is not a 64-bit whole number", id_col,
          "use integer or text ids"),
     ]
     if amount_expr is not None:
@@ -437,11 +437,18 @@ def read_event_log(
         f"CREATE OR REPLACE TEMP VIEW {raw_name}_r AS SELECT {canon}, {case} AS reason FROM {raw_name}"
     ).fetchall()
     after = f"time > {sql_ts(cut)}" if cut is not None else "FALSE"
-    stats = con.execute(
+    stats_sql = (
         f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL AND {after}), count(DISTINCT customer_id), "
         + ", ".join(f"count(*) FILTER (WHERE reason = '{msg}')" for _, msg, _, _ in reasons)
         + f" FROM {raw_name}_r"
-    ).fetchall()[0]
+    )
+    try:
+        stats = con.execute(stats_sql).fetchall()[0]
+    except duckdb.Error as exc:
+        if own:
+            con.close()
+        raise DataError([DataProblem(None, f"the source cannot be read: {str(exc).splitlines()[0]}", 0,
+                                     fix="check the column types")], context="event log") from exc
     n_in, n_after, n_cust = int(stats[0]), int(stats[1]), int(stats[2])
     counts = {msg: int(c) for (_, msg, _, _), c in zip(reasons, stats[3:], strict=True)}
     if n_in == 0:

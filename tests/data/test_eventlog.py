@@ -103,7 +103,7 @@ def test_negative_amounts_allowed_when_asked():
 
 def test_non_integral_float_ids():
     frame = _frame().assign(cid=[1.0, 1.0, 2.5, np.nan, 3.0])
-    with pytest.warns(DataQualityWarning, match="customer id is not a whole number: 1 rows"):
+    with pytest.warns(DataQualityWarning, match="customer id is not a 64-bit whole number: 1 rows"):
         log = _read(frame)
     assert log.n_rows == 3 and log.to_pandas()["customer_id"].dtype == np.int64
 
