@@ -347,10 +347,17 @@ def counts_from_duckdb(
     if isinstance(relation_or_sql, str):
         text = relation_or_sql.strip()
         src = f"({text})" if " " in text else _quote(text)
-    else:
-        name = "_survchurn_counts_src"
-        con.register(name, relation_or_sql)
-        src = _quote(name)
+        return _duckdb_counts(con, src, duration_col, event_col, group_col, entry_col)
+    name = "_survchurn_counts_src"
+    con.register(name, relation_or_sql)
+    try:
+        return _duckdb_counts(con, _quote(name), duration_col, event_col, group_col, entry_col)
+    finally:
+        con.unregister(name)
+
+
+def _duckdb_counts(con: Any, src: str, duration_col: str, event_col: str,
+                   group_col: str | None, entry_col: str | None) -> SurvivalCounts:
     d, e = _quote(duration_col), _quote(event_col)
     g = _quote(group_col) if group_col else f"'{ALL}'"
     en = _quote(entry_col) if entry_col else None
