@@ -13,6 +13,12 @@ __all__ = ["atomic_write_bytes", "atomic_write_text", "spreadsheet_safe", "write
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
 
@@ -26,6 +32,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -43,21 +43,22 @@ class _Progress:
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true", help="print no progress, only results and errors")
     p = argparse.ArgumentParser(prog="survchurn", description="Churn early warning with survival analysis.")
-    p.add_argument("--quiet", action="store_true", help="print no progress, only results and errors")
     sub = p.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the whole analysis on the bundled CDNOW data")
+    demo = sub.add_parser("demo", parents=[common], help="run the whole analysis on the bundled CDNOW data")
     demo.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
     demo.add_argument("--lang", default="en", choices=["en", "zh"], help="report language")
     demo.add_argument("--no-pdf", action="store_true", help="write only the HTML report")
 
-    run = sub.add_parser("run", help="run the configured analysis as of a date")
+    run = sub.add_parser("run", parents=[common], help="run the configured analysis as of a date")
     run.add_argument("config", help="TOML configuration file (see examples/quarterly.toml)")
     run.add_argument("--as-of", required=True, help="observation cut-off date, YYYY-MM-DD")
     run.add_argument("--out", default=None, help="output folder (default: <output_dir>/<period>)")
 
-    val = sub.add_parser("validate", help="check a configuration and its data without fitting models")
+    val = sub.add_parser("validate", parents=[common], help="check a configuration and its data without fitting models")
     val.add_argument("config")
     val.add_argument("--as-of", default=None, help="also check events after this date, YYYY-MM-DD")
     return p

@@ -136,6 +136,24 @@ _EN: dict[str, str] = {
     "note.psi": "PSI below 0.1: stable; 0.1 to 0.25: watch; above 0.25: the population has shifted.",
     "note.lift": "Lift: churn rate in the group divided by the overall churn rate.",
     "note.no_sections": "No analysis sections were available for this run.",
+    # pipeline: summary and retention
+    "col.segment": "Segment",
+    "kpi.customers": "Customers analysed",
+    "kpi.churn_rate_quarter": "Churn rate {period} (share of the active base lost)",
+    "kpi.vs_previous": "{change} pp vs the quarter before",
+    "kpi.active": "Active customers at the as-of date",
+    "kpi.median_lifetime": "Median lifetime (days)",
+    "kpi.retention_365": "365-day retention",
+    "finding.one_time": "{pct} of customers never came back after their first purchase: trial failure is the largest source of churn.",
+    "finding.retention": "One year after their first purchase, {pct} of customers are still active.",
+    "finding.segments": "Retention differs between {segment} groups (log-rank test p = {p}).",
+    "retention.intro": "Kaplan-Meier estimates of the share of customers still active after a given number of days since their first purchase. Shaded bands are pointwise 95% confidence intervals; the table under each chart gives the number of customers still at risk.",
+    "retention.overall": "All customers",
+    "retention.by": "Retention by {segment}",
+    "retention.footnote": "95% confidence intervals on the {conf_type} scale; retention is the Kaplan-Meier survival at the given day; “–” where follow-up is shorter.",
+    "segment.cohort": "acquisition month",
+    "segment.stage": "lifecycle stage",
+    "data.rejected_none": "No rows or customers were rejected.",
 }
 
 _ZH: dict[str, str] = {
@@ -238,6 +256,23 @@ _ZH: dict[str, str] = {
     "note.psi": "PSI 小于 0.1：稳定；0.1 至 0.25：需关注；大于 0.25：客群已发生偏移。",
     "note.lift": "提升度：该组流失率除以整体流失率。",
     "note.no_sections": "本次运行没有可用的分析章节。",
+    "col.segment": "细分",
+    "kpi.customers": "分析客户数",
+    "kpi.churn_rate_quarter": "{period} 流失率（活跃客户流失比例）",
+    "kpi.vs_previous": "较上季度 {change} 个百分点",
+    "kpi.active": "截止日活跃客户数",
+    "kpi.median_lifetime": "中位生命周期（天）",
+    "kpi.retention_365": "365 天留存率",
+    "finding.one_time": "{pct} 的客户首次购买后再未回购：试用失败是最大的流失来源。",
+    "finding.retention": "首次购买一年后，仍有 {pct} 的客户保持活跃。",
+    "finding.segments": "不同{segment}的留存存在差异（log-rank 检验 p = {p}）。",
+    "retention.intro": "Kaplan-Meier 估计：自首次购买起经过给定天数后仍活跃的客户比例。阴影为逐点 95% 置信区间；图下表格为仍处于风险集的客户数。",
+    "retention.overall": "全部客户",
+    "retention.by": "按{segment}的留存",
+    "retention.footnote": "95% 置信区间基于 {conf_type} 变换；留存率为给定天数的 Kaplan-Meier 生存率；随访不足处记为“–”。",
+    "segment.cohort": "获客月份",
+    "segment.stage": "生命周期阶段",
+    "data.rejected_none": "没有行或客户被剔除。",
 }
 
 #: Label dictionaries by language; both have exactly the same keys.

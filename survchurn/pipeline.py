@@ -1,0 +1,359 @@
+"""The one orchestrator: used by the CLI, the notebooks and the demo.
+
+:func:`analyse` runs the statistics (no files written); :func:`build_report` turns an
+:class:`Analysis` into a report model; :func:`write_outputs` writes the files atomically.
+:func:`run_demo` and :func:`run_config` chain the three for the bundled data and for a TOML
+configuration. Progress is reported through an optional ``progress(message)`` callable; the
+library itself never prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from survchurn.churn.active_base import ActiveBaseChurn, active_base_churn
+from survchurn.churn.definitions import ChurnDefinition, InactivityChurn
+from survchurn.churn.survival_table import SurvivalTable, survival_table
+from survchurn.config import RunConfig, load_config, parse_date
+from survchurn.data.cdnow import load_cdnow
+from survchurn.data.eventlog import EventLog, read_event_log
+from survchurn.exceptions import ConfigError, DataError, DataProblem
+from survchurn.reporting.document import Report, Section, Table
+from survchurn.reporting.i18n import t
+from survchurn.reporting.pdf import pdf_available, write_report
+from survchurn.reporting.sections import retention_section, summary_section
+from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
+from survchurn.survival.logrank import LogRankResult, logrank_test
+
+__all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
+           "validate_config", "write_outputs"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`analyse` computed for one as-of date.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+    definition : ChurnDefinition
+    events : EventLog
+    survival : SurvivalTable
+    km_overall : KaplanMeierResult
+    km_by : dict of str to KaplanMeierResult
+        Kaplan-Meier curves by each segment (e.g. acquisition month).
+    logrank_by : dict of str to LogRankResult
+        The log-rank test across the groups of each segment.
+    churn_rates : ActiveBaseChurn
+        Churn rate of the active base per quarter.
+    dataset : str
+        A name for the data (shown in the report).
+    data_fingerprint : str
+        SHA-256 of the validated event log's content (for the manifest).
+    """
+
+    as_of: pd.Timestamp
+    definition: ChurnDefinition
+    events: EventLog
+    survival: SurvivalTable
+    km_overall: KaplanMeierResult
+    km_by: dict[str, KaplanMeierResult] = field(default_factory=dict)
+    logrank_by: dict[str, LogRankResult] = field(default_factory=dict)
+    churn_rates: ActiveBaseChurn | None = None
+    dataset: str = ""
+    data_fingerprint: str = ""
+
+
+@dataclass
+class PipelineResult:
+    """What a run produced: the analysis, the report model, written files and messages."""
+
+    analysis: Analysis
+    report: Report
+    outputs: dict[str, Path]
+    messages: list[str]
+
+
+def _fingerprint(events: EventLog) -> str:
+    amount = "sum(amount)" if events.has_amount else "0"
+    row = events.con.execute(
+        f"SELECT count(*), count(DISTINCT customer_id), sum(epoch(time)), {amount} FROM {events.view}"
+    ).fetchone()
+    return hashlib.sha256(repr(row).encode()).hexdigest()
+
+
+def _require_events(elog: EventLog) -> None:
+    """An event log with no usable row cannot be analysed: say why every row went."""
+    if elog.n_rows > 0:
+        return
+    rejected = elog.rejected
+    problems: list[DataProblem | str] = []
+    if len(rejected):
+        for reason, rows in rejected.groupby("reason"):
+            examples = rows.index[:5].tolist()
+            problems.append(DataProblem(None, f"rejected: {reason}", len(rows), examples,
+                                        "correct these rows in the source"))
+    else:
+        problems.append("the event log has no rows. Fix: check the file or query.")
+    user_id = elog.source_columns.get("customer_id", "customer_id")
+    raise DataError(problems, context=f"event log (customer id column {user_id!r}): no usable events")
+
+
+def analyse(
+    events: pd.DataFrame | EventLog,
+    *,
+    as_of: Any,
+    definition: ChurnDefinition | None = None,
+    id_col: str = "customer_id",
+    time_col: str = "date",
+    amount_col: str | None = "amount",
+    segments: dict[str, str] | None = None,
+    dataset: str = "",
+    progress: Progress | None = None,
+) -> Analysis:
+    """Run the analysis on an event log as of a date.
+
+    Parameters
+    ----------
+    events : DataFrame or EventLog
+        The event log; a DataFrame is read with ``id_col``, ``time_col`` and ``amount_col``.
+    as_of : date-like
+        Observation cut-off (always explicit).
+    definition : ChurnDefinition, optional
+        Default: :class:`InactivityChurn` with a 90-day window.
+    segments : dict, optional
+        ``{label: column of the survival table}`` to compare retention by; the column
+        ``"cohort"`` (acquisition month) is always available.
+    dataset : str
+        A name for the data, shown in the report.
+    progress : callable, optional
+        Called with a short message at each step.
+
+    Returns
+    -------
+    Analysis
+    """
+    say = progress or _quiet
+    definition = definition or InactivityChurn(window_days=90)
+    if isinstance(events, EventLog):
+        elog = events
+    else:
+        say("reading and validating the event log")
+        elog = read_event_log(events, id_col=id_col, time_col=time_col, amount_col=amount_col)
+    _require_events(elog)
+    say(f"survival table as of {pd.Timestamp(as_of).date()} ({definition.describe().split(':')[0]})")
+    st = survival_table(elog, definition, as_of)
+    table = st.table.assign(cohort=st.table["entry_date"].dt.strftime("%Y-%m"))
+    say(f"Kaplan-Meier curves for {len(table):,} customers")
+    km_overall = KaplanMeier().fit(table).result_
+    km_by: dict[str, KaplanMeierResult] = {}
+    logrank_by: dict[str, LogRankResult] = {}
+    for label, col in {"cohort": "cohort", **(segments or {})}.items():
+        if table[col].nunique() < 2:
+            continue
+        km_by[label] = KaplanMeier().fit(table, group_col=col).result_
+        logrank_by[label] = logrank_test(table, group_col=col)
+    return Analysis(
+        as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
+        km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
+        churn_rates=active_base_churn(elog, as_of, window_days=getattr(definition, "window_days", 90)),
+        data_fingerprint=_fingerprint(elog),
+    )
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _churn_kpi(a: Analysis, lang: str) -> dict[str, Any]:
+    q = a.churn_rates.table if a.churn_rates is not None else pd.DataFrame()
+    if q.empty:
+        return {}
+    last = q.iloc[-1]
+    label = t("kpi.churn_rate_quarter", lang, period=last["period"])
+    if len(q) > 1:
+        change = (last["churn_rate"] - q.iloc[-2]["churn_rate"]) * 100
+        return {label: (_pct(last["churn_rate"]), t("kpi.vs_previous", lang, change=f"{change:+.1f}"))}
+    return {label: _pct(last["churn_rate"])}
+
+
+def _summary(a: Analysis, lang: str) -> Section:
+    table = a.survival.table
+    km = a.km_overall
+    at365 = km.at([365])
+    ret365 = float(at365["survival"].iloc[0])
+    one_time = float((table["n_events"] == 1).mean()) if "n_events" in table else float("nan")
+    active = int((table["event"] == 0).sum())
+    figures = {
+        t("kpi.customers", lang): f"{len(table):,}",
+        t("kpi.active", lang): f"{active:,}",
+        **_churn_kpi(a, lang),
+        t("kpi.retention_365", lang): _pct(ret365),
+    }
+    findings = [t("finding.one_time", lang, pct=_pct(one_time)),
+                t("finding.retention", lang, pct=_pct(ret365))]
+    for label, test in a.logrank_by.items():
+        p = "< 0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
+        findings.append(t("finding.segments", lang, segment=t(f"segment.{label}", lang), p=p))
+        break
+    return summary_section(figures, findings, lang=lang)
+
+
+def _appendix_tables(a: Analysis, lang: str) -> list[Any]:
+    rejected = a.survival.rejected
+    if len(rejected) == 0 and len(a.events.rejected) == 0:
+        return []
+    reasons = pd.concat([a.events.rejected.get("reason", pd.Series(dtype=str)), rejected["reason"]])
+    frame = reasons.value_counts().rename_axis(t("col.reason", lang)).reset_index(
+        name=t("col.rejected_rows", lang))
+    return [Table(frame, caption=t("col.rejected_rows", lang))]
+
+
+def build_report(analysis: Analysis, *, title: str = "Customer churn early warning",
+                 lang: str = "en", font_path: str | None = None) -> Report:
+    """Turn an :class:`Analysis` into a report model (sections appear as their inputs exist)."""
+    a = analysis
+    segment_names = {t(f"segment.{k}", lang) if k in ("cohort", "stage") else k: v
+                     for k, v in a.km_by.items()}
+    sections = [
+        _summary(a, lang),
+        retention_section(a.km_overall, segment_names, lang=lang, font_path=font_path),
+    ]
+    extra = _appendix_tables(a, lang)
+    if extra:
+        sections.append(Section("data_quality", title=t("col.rejected_rows", lang), blocks=extra))
+    window = f"{a.events.min_time:%Y-%m-%d} – {a.events.max_time:%Y-%m-%d}"
+    meta = {
+        "period": _period(a.as_of),
+        "as_of": str(a.as_of.date()),
+        "data_window": window,
+        "churn_definition": a.definition.describe(),
+        "dataset": a.dataset,
+        "data_fingerprint": a.data_fingerprint[:16],
+    }
+    return Report(title=title, lang=lang, meta=meta, sections=sections)
+
+
+def _period(as_of: pd.Timestamp) -> str:
+    return f"{as_of.year}Q{as_of.quarter}"
+
+
+def write_outputs(analysis: Analysis, report: Report, out_dir: str | Path, *,
+                  formats: tuple[str, ...] = ("html", "pdf"), font_path: str | None = None,
+                  extra_manifest: dict[str, Any] | None = None) -> tuple[dict[str, Path], list[str]]:
+    """Write the report (and a manifest) into ``out_dir``; returns (paths, messages).
+
+    When a PDF is asked for but WeasyPrint/Pango is missing, the HTML is still written and a
+    message says in one line how to enable the PDF.
+    """
+    from survchurn._io import atomic_write_text
+
+    out = Path(out_dir)
+    messages: list[str] = []
+    wanted = list(formats)
+    if "pdf" in wanted:
+        ok, hint = pdf_available()
+        if not ok:
+            wanted.remove("pdf")
+            messages.append(f"PDF not written: {hint}")
+    paths = write_report(report, out, formats=wanted, font=font_path)
+    manifest = {
+        "as_of": str(analysis.as_of.date()),
+        "churn_definition": analysis.definition.describe(),
+        "data_fingerprint": analysis.data_fingerprint,
+        "customers": len(analysis.survival.table),
+        "rejected_customers": len(analysis.survival.rejected),
+        "python": platform.python_version(),
+        "files": sorted(p.name for p in paths.values()),
+        **(extra_manifest or {}),
+    }
+    paths["manifest"] = atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return paths, messages
+
+
+def run_demo(out_dir: str | Path = "reports/demo", *, lang: str = "en", pdf: bool = True,
+             progress: Progress | None = None) -> PipelineResult:
+    """The main job on the bundled CDNOW log, as of its last day (1998-06-30).
+
+    Writes ``report.html`` (and ``report.pdf`` where the PDF engine is available) and
+    ``manifest.json`` into ``out_dir``.
+    """
+    say = progress or _quiet
+    say("loading the bundled CDNOW transaction log")
+    events = load_cdnow()
+    analysis = analyse(events, as_of="1998-06-30", dataset="CDNOW (Fader & Hardie), 1997-01 to 1998-06",
+                       progress=say)
+    say("building the report")
+    title = "CDNOW: customer churn early warning" if lang == "en" else "CDNOW 客户流失预警"
+    report = build_report(analysis, title=title, lang=lang)
+    formats = ("html", "pdf") if pdf else ("html",)
+    say("writing " + " and ".join(formats).upper())
+    outputs, messages = write_outputs(analysis, report, out_dir, formats=formats)
+    return PipelineResult(analysis, report, outputs, messages)
+
+
+def _read_configured_events(cfg: RunConfig) -> EventLog:
+    d = cfg.data
+    path = cfg.resolve(d.events)
+    if not path.exists():
+        raise FileNotFoundError(f"data.events: the file {str(path)!r} does not exist. Fix: check the path in the config.")
+    source: Any = path
+    con = None
+    if path.suffix in (".duckdb", ".db"):
+        import duckdb
+
+        if not d.table:
+            raise ConfigError("data.table is required when data.events is a DuckDB database file.")
+        con = duckdb.connect(str(path), read_only=True)
+        source = f"SELECT * FROM {d.table}"
+    return read_event_log(source, id_col=d.id_col, time_col=d.time_col, amount_col=d.amount_col,
+                          category_col=d.category_col, con=con)
+
+
+def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Path | None = None,
+               progress: Progress | None = None) -> PipelineResult:
+    """Run the analysis configured in a TOML file as of a date into ``reports/<period>/``."""
+    say = progress or _quiet
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    stamp = parse_date(as_of, "--as-of")
+    say("reading and validating the event log")
+    events = _read_configured_events(cfg)
+    definition = InactivityChurn(window_days=cfg.churn.window_days)
+    segments = {cfg.report.segment_col: cfg.report.segment_col} if cfg.report.segment_col else None
+    analysis = analyse(events, as_of=stamp, definition=definition, segments=segments,
+                       dataset=str(cfg.data.events), progress=say)
+    report = build_report(analysis, title=cfg.report.title, lang=cfg.report.lang,
+                          font_path=cfg.report.font_path)
+    target = Path(out_dir) if out_dir else cfg.resolve(cfg.output_dir) / _period(analysis.as_of)
+    say(f"writing outputs to {target}")
+    outputs, messages = write_outputs(analysis, report, target, formats=cfg.report.formats,
+                                      font_path=cfg.report.font_path,
+                                      extra_manifest={"config_hash": cfg.fingerprint()})
+    return PipelineResult(analysis, report, outputs, messages)
+
+
+def validate_config(config: str | Path, *, as_of: Any = None, progress: Progress | None = None) -> str:
+    """Check a configuration and its data without fitting models; returns a short summary."""
+    cfg = load_config(config)
+    if as_of is not None:
+        parse_date(as_of, "--as-of")
+    events = _read_configured_events(cfg)
+    n = events.con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM {events.view}").fetchone()
+    return (f"config OK; event log OK: {n[0]:,} events, {n[1]:,} customers, "
+            f"{len(events.rejected):,} rows rejected")

@@ -1,0 +1,108 @@
+"""Turn analysis results into report sections (one function per section).
+
+Each function takes results from the earlier stages and returns a
+:class:`~survchurn.reporting.document.Section`, or ``None`` when its inputs are missing, so the
+report always builds with whatever the analysis produced. Figures are drawn here through
+:mod:`survchurn.plotting` inside the report style of the report's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from survchurn.plotting._style import use_report_style
+from survchurn.plotting.km import plot_km
+from survchurn.reporting.document import Figure, KeyFigures, Note, Paragraph, Section, Table
+from survchurn.reporting.i18n import t
+from survchurn.survival.kaplan_meier import KaplanMeierResult
+
+__all__ = ["retention_section", "retention_table", "summary_section"]
+
+_HORIZONS = (90, 180, 365)
+
+
+def retention_table(km: KaplanMeierResult, lang: str = "en") -> pd.DataFrame:
+    """Per group: customers, churned, median lifetime and 90/180/365-day retention."""
+    summary = km.group_summary()
+    at = km.at(_HORIZONS)
+    median = km.median()
+    rows = []
+    for _, g in summary.iterrows():
+        group = g["group"]
+        row: dict[str, Any] = {
+            t("col.segment", lang): group,
+            t("col.customers", lang): int(g["n"]),
+            t("col.churned", lang): int(g["events"]),
+        }
+        med = median[median["group"] == group].iloc[0]
+        row[t("col.median_lifetime", lang)] = (
+            float(med["time"]) if bool(med["reached"]) else t("value.not_reached", lang)
+        )
+        for h in _HORIZONS:
+            hit = at[(at["group"] == group) & (at["time"] == h)]
+            ok = len(hit) and not bool(hit["beyond_follow_up"].iloc[0])
+            row[t(f"col.retention_{h}", lang)] = float(hit["survival"].iloc[0]) if ok else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _km_figure(km: KaplanMeierResult, title: str, lang: str, font_path: str | None) -> Figure:
+    with use_report_style(lang, font_path):
+        fig, ax = plt.subplots(figsize=(7.2, 4.6))
+        plot_km(km, ax=ax, title=title, xlabel=t("col.time_days", lang), ylabel=t("col.survival", lang))
+        fig.tight_layout()
+        figure = Figure(fig, caption=title)
+    plt.close(fig)
+    return figure
+
+
+def retention_section(
+    overall: KaplanMeierResult,
+    by_segment: Mapping[str, KaplanMeierResult],
+    lang: str = "en",
+    font_path: str | None = None,
+) -> Section:
+    """Kaplan-Meier curves overall and by segment, with the retention table.
+
+    Parameters
+    ----------
+    overall : KaplanMeierResult
+        One curve for all customers.
+    by_segment : mapping of str to KaplanMeierResult
+        ``{segment name: result by that segment}``, e.g. acquisition cohort, lifecycle stage.
+    lang : {"en", "zh"}
+    font_path : str, optional
+        A font file for the figures.
+    """
+    fmt = {t(f"col.retention_{h}", lang): ".1%" for h in _HORIZONS}
+    fmt[t("col.customers", lang)] = ",.0f"
+    fmt[t("col.churned", lang)] = ",.0f"
+    blocks: list[Any] = [
+        Paragraph(t("retention.intro", lang)),
+        _km_figure(overall, t("retention.overall", lang), lang, font_path),
+        Table(retention_table(overall, lang), caption=t("retention.overall", lang), formats=fmt,
+              footnote=t("retention.footnote", lang, conf_type=overall.conf_type)),
+    ]
+    for name, km in by_segment.items():
+        title = t("retention.by", lang, segment=name)
+        blocks.append(_km_figure(km, title, lang, font_path))
+        blocks.append(Table(retention_table(km, lang), caption=title, formats=fmt))
+    return Section("retention", blocks=blocks)
+
+
+def summary_section(
+    figures: Mapping[str, Any], findings: list[str], notes: list[str] | None = None, lang: str = "en"
+) -> Section:
+    """Executive summary: headline key figures, then findings in plain words."""
+    from survchurn.reporting.document import BulletList
+
+    blocks: list[Any] = [KeyFigures(dict(figures))]
+    if findings:
+        blocks.append(BulletList(list(findings)))
+    blocks += [Note(n) for n in notes or []]
+    return Section("summary", blocks=blocks)
