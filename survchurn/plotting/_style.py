@@ -5,8 +5,8 @@ switches the backend and restores every setting on exit. For ``lang="zh"`` it re
 font *file* with ``matplotlib.font_manager.fontManager.addfont`` (the font cache is not relied
 on: it may predate the font's installation) and puts its family first.
 
-The font search lives in :mod:`survchurn.reporting.fonts` and is imported lazily, only when a
-Chinese style is asked for.
+The font search lives in :mod:`survchurn._fonts` (shared with the reports) and is imported
+lazily, only when a Chinese style is asked for.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def report_rc(lang: str = "en", font_path: str | os.PathLike[str] | None = None)
         raise ConfigError(f"report language {lang!r} is not supported; use 'en' or 'zh'")
     sans = ["DejaVu Sans"]  # ships with matplotlib, so always found
     rc: dict = {}
-    from survchurn.reporting.fonts import find_cjk_font
+    from survchurn._fonts import find_cjk_font
 
     if lang == "zh" or font_path is not None:
         font = find_cjk_font(font_path)

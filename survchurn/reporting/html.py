@@ -37,7 +37,7 @@ from survchurn.reporting.document import (
     Table,
     format_value,
 )
-from survchurn.reporting.fonts import FontInfo, css_font_stack
+from survchurn._fonts import FontInfo, css_font_stack
 from survchurn.reporting.i18n import LABELS, html_lang, t
 
 __all__ = ["CSP", "render_html", "template_environment"]
@@ -286,7 +286,7 @@ def render_html(report: Report, font: FontInfo | None = None) -> str:
         The report model.
     font : FontInfo, optional
         Font to name first in the CSS; for ``lang="zh"`` the system's CJK font is found when
-        not given (see :func:`survchurn.reporting.fonts.find_cjk_font`).
+        not given (see :func:`survchurn._fonts.find_cjk_font`).
 
     Returns
     -------

@@ -33,7 +33,7 @@ from typing import Any
 from survchurn._io import atomic_write_bytes, atomic_write_text
 from survchurn.exceptions import ConfigError, DependencyError, ReportError
 from survchurn.reporting.document import Report
-from survchurn.reporting.fonts import FontInfo, find_cjk_font
+from survchurn._fonts import FontInfo, find_cjk_font
 from survchurn.reporting.html import render_html
 
 __all__ = ["ENABLE_PDF_HINT", "pdf_available", "render_pdf", "write_report"]
@@ -218,7 +218,7 @@ def write_report(
         File name without extension.
     font : FontInfo or path-like, optional
         Font to use, or the path of a font file (see
-        :func:`~survchurn.reporting.fonts.find_cjk_font`); default: for ``lang="zh"`` the
+        :func:`~survchurn._fonts.find_cjk_font`); default: for ``lang="zh"`` the
         system's CJK font.
 
     Returns

@@ -147,7 +147,7 @@ def test_missing_pango_gives_one_line(monkeypatch, tmp_path):
 def test_configured_font_file_unknown_to_fontconfig_is_used(tmp_path, poppler):
     import matplotlib
 
-    from survchurn.reporting.fonts import FontInfo
+    from survchurn._fonts import FontInfo
 
     # matplotlib's Computer Modern is a font file fontconfig does not index
     path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "cmr10.ttf"
