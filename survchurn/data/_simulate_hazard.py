@@ -52,8 +52,8 @@ class HazardSpec:
         make the small high-risk group churn more (the knob for the warning-score shape).
     """
 
-    lam: float = 0.075
-    rho: float = 0.9
+    lam: float = 0.10
+    rho: float = 0.7
     beta: tuple[tuple[str, float], ...] = (
         ("log_price_z", -0.30),
         ("loan_ratio", 1.00),
@@ -105,13 +105,13 @@ class VisitSpec:
     decline_years : (float, float)
         Length of the decline phase, uniform in this range (years before the churn time).
     decline_rate : float
-        Visit-rate multiplier while declining (0.35: gaps about 2.9 times longer).
+        Visit-rate multiplier while declining (0.5: gaps twice as long).
     decline_amount : float
         Multiplier on amounts while declining.
     """
 
     cycle_median_days: float = 170.0
-    cycle_sd_log: float = 0.2
+    cycle_sd_log: float = 0.15
     shape: float = 8.0
     golden_intercept: float = -1.0
     golden_price_slope: float = 0.6
@@ -122,8 +122,8 @@ class VisitSpec:
     decline_extra_p: float = 0.05
     fade_p_regular: float = 0.85
     fade_p_golden: float = 0.25
-    decline_years: tuple[float, float] = (1.0, 2.5)
-    decline_rate: float = 0.35
+    decline_years: tuple[float, float] = (1.5, 3.0)
+    decline_rate: float = 0.5
     decline_amount: float = 0.7
 
 

@@ -246,7 +246,7 @@ def simulate_dealership(
        *new* until the second visit; *golden* customers (more likely with dearer cars) turn
        *mature* 0.5-2.5 years after the purchase, then visit 1.5x as often and add extra
        service lines (accessories, insurance, detailing, tyres); most regular customers and
-       some golden ones *decline* for 1-2.5 years before T (gaps ~2.9x longer, smaller bills:
+       some golden ones *decline* for 1.5-3 years before T (gaps twice as long, smaller bills:
        the gradual fade), the others churn suddenly. A decline phase is only given when T
        leaves time for a re-visit before it. *Churned* from T on.
 
@@ -451,7 +451,7 @@ def _truth_table(
         "decline",
         np.where(last >= mature_from, "mature", np.where(counts >= 2, "growth", "new")),
     ).astype(object)
-    churn_type[~(churn_abs <= span)] = None
+    churn_type[~(np.floor(churn_abs) <= span)] = None  # same rounding as churn_date
     return pd.DataFrame(
         {
             "customer_id": cust["customer_id"].to_numpy(),

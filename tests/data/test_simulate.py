@@ -65,8 +65,9 @@ def test_truth_stages_and_churn_types(sim):
     churned = tc["churn_date"] <= sim.end
     assert tc.loc[churned, "churn_type"].isin(["new", "growth", "mature", "decline"]).all()
     assert tc.loc[~churned, "churn_type"].isna().all()
-    # Golden customers who churn mostly churn suddenly from maturity; others mostly fade.
-    assert (tc.loc[churned & tc["golden"], "churn_type"] == "mature").mean() > 0.4
+    # Golden customers who churn after turning mature mostly churn suddenly (no decline).
+    reached = churned & tc["golden"] & (tc["mature_from"] <= tc["churn_date"])
+    assert (tc.loc[reached, "churn_type"] == "mature").mean() > 0.6
     assert (tc.loc[churned & ~tc["golden"], "churn_type"] == "mature").mean() == 0
     # Everybody who churned is churned in the truth at the end.
     assert (sim.truth.stages_at(sim.end)[tc.loc[churned, "customer_id"]] == "churned").all()
