@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
 
 __all__ = ["CoxEvaluation", "RiskSetEngine"]
 
@@ -106,22 +108,19 @@ class RiskSetEngine:
         # stratum boundaries over event times (for within-stratum cumulative sums)
         self.j_stratum_start = np.searchsorted(self.stratum_j, self.stratum_j, side="left")
         self.j_stratum_end = np.searchsorted(self.stratum_j, self.stratum_j, side="right")
-        # segments for reduceat: row positions where row_block changes
-        change = np.ones(n, dtype=bool)
-        change[1:] = self.row_block[1:] != self.row_block[:-1]
-        self.seg_start = np.flatnonzero(change)
-        self.seg_block = self.row_block[self.seg_start]
-        self.seg_keep = self.seg_block >= 0
-        # finer segments: the events of a block (first rows of the block) vs the rest, so one
-        # reduceat gives both the block sums and the tied-event sums D
-        change2 = change.copy()
-        change2[1:] |= self.event[1:] != self.event[:-1]
+        # segments of sorted rows: the tied events of an event time (first rows of its block),
+        # then the other rows up to the next event time; one pass gives block and event sums
+        change2 = np.ones(n, dtype=bool)
+        change2[1:] = (self.row_block[1:] != self.row_block[:-1]) | (
+            self.event[1:] != self.event[:-1])
         self.fseg_start = np.flatnonzero(change2)
         fblock = self.row_block[self.fseg_start]
         fevent = self.event[self.fseg_start]
         self.fseg_event = np.flatnonzero(fevent)  # one per event time, in block order
         self.fseg_rest = np.flatnonzero(~fevent & (fblock >= 0))
         self.fseg_rest_block = fblock[self.fseg_rest]
+        self._rows = np.arange(n)
+        self._fseg_ptr = np.append(self.fseg_start, n)
         if self.start is not None:
             self.entry_block = self._last_event_time_at_or_before(self.start, self.strata)
             self.entry_order = np.lexsort((self.start, self.strata))
@@ -131,6 +130,7 @@ class RiskSetEngine:
             self.eseg_start = np.flatnonzero(ch)
             self.eseg_block = eb[self.eseg_start]
             self.eseg_keep = self.eseg_block >= 0
+            self._eseg_ptr = np.append(self.eseg_start, n)
 
         # steps r: Efron expands each event time into d_j steps, Breslow keeps one (mult d_j)
         if self.efron:
@@ -180,43 +180,47 @@ class RiskSetEngine:
         head = np.concatenate([np.zeros((1,) + c.shape[1:]), c], axis=0)
         return c - head[self.j_stratum_start]
 
-    def _block_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum ``values`` (sorted rows) over the rows of each event-time block."""
-        out = np.zeros((self.m,) + values.shape[1:])
-        if self.m:
-            sums = np.add.reduceat(values, self.seg_start, axis=0)
-            out[self.seg_block[self.seg_keep]] = sums[self.seg_keep]
-        return out
+    def _work(self) -> np.ndarray:
+        """Scratch buffer (n, p) reused by every evaluation (no page faults per step)."""
+        if getattr(self, "_buf", None) is None:
+            self._buf = np.empty((self.n, self.p))
+        return self._buf
 
-    def _entry_block_sums(self, values: np.ndarray) -> np.ndarray:
-        vals = values[self.entry_order]
-        out = np.zeros((self.m,) + values.shape[1:])
-        if self.m:
-            sums = np.add.reduceat(vals, self.eseg_start, axis=0)
-            out[self.eseg_block[self.eseg_keep]] = sums[self.eseg_keep]
-        return out
+    def release(self) -> None:
+        """Drop the scratch buffer (after the fit)."""
+        self._buf = None
 
-    def risk_and_event_sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Risk-set sums and tied-event sums per event time from one pass over ``values``."""
+    def weighted_sums(self, w: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``S0, S1, D0, D1`` per event time for row weights ``w`` (risk-set and tied-event sums).
+
+        ``S1`` and ``D1`` come from one sparse (segments x rows) product with ``X``: each
+        segment is a run of sorted rows (the tied events of an event time, or the other rows up
+        to the next event time), the sparse matrix holds ``w``. No (n x p) temporary.
+        """
+        p = self.p
         if self.m == 0:
-            z = np.zeros((0,) + values.shape[1:])
-            return z, z
-        sums = np.add.reduceat(values, self.fseg_start, axis=0)
-        D = sums[self.fseg_event]
-        blocks = D.copy()
-        blocks[self.fseg_rest_block] += sums[self.fseg_rest]
-        s = self._within_stratum_revcumsum(blocks)
-        if self.start is not None:
-            s = s - self._within_stratum_revcumsum(self._entry_block_sums(values))
-        return s, D
-
-    def risk_sums(self, values: np.ndarray) -> np.ndarray:
-        """``sum_{i in R_j} values_i`` for every event time j (rows in sorted order)."""
-        s = self._within_stratum_revcumsum(self._block_sums(values))
+            return np.zeros(0), np.zeros((0, p)), np.zeros(0), np.zeros((0, p))
+        nseg = self.fseg_start.size
+        M = sp.csr_matrix((w, self._rows, self._fseg_ptr), shape=(nseg, self.n))
+        seg1 = M @ self.X
+        seg0 = np.add.reduceat(w, self.fseg_start)
+        out = []
+        for seg in (seg0, seg1):
+            D = seg[self.fseg_event]
+            blocks = D.copy()
+            blocks[self.fseg_rest_block] += seg[self.fseg_rest]
+            out += [self._within_stratum_revcumsum(blocks), D]
         if self.start is not None:
             # rows that have not entered yet: start_i >= t_j, i.e. entry block >= j
-            s = s - self._within_stratum_revcumsum(self._entry_block_sums(values))
-        return s
+            ne = self.eseg_start.size
+            we = w[self.entry_order]
+            Me = sp.csr_matrix((we, self.entry_order, self._eseg_ptr), shape=(ne, self.n))
+            for k, seg in ((0, np.add.reduceat(we, self.eseg_start)), (2, Me @ self.X)):
+                blocks = np.zeros((self.m,) + seg.shape[1:])
+                blocks[self.eseg_block[self.eseg_keep]] = seg[self.eseg_keep]
+                out[k] = out[k] - self._within_stratum_revcumsum(blocks)
+        S0, D0, S1, D1 = out
+        return S0, S1, D0, D1
 
     def accumulate_over_risk(self, per_step: np.ndarray, own: np.ndarray | None = None) -> np.ndarray:
         """Per row: sum of ``per_step`` over the steps at which the row is at risk.
@@ -247,13 +251,7 @@ class RiskSetEngine:
         shift = mx if mx > 300.0 else 0.0
         w = np.exp(eta - shift)
         ev = self.ev_idx
-        buf = np.empty((self.n, self.p + 1))  # [w x, w]: one reduceat for S0, S1, D0, D1
-        np.multiply(self.X, w[:, None], out=buf[:, : self.p])
-        buf[:, self.p] = w
-        S, D = self.risk_and_event_sums(buf)
-        del buf
-        S0, S1 = S[:, self.p], np.ascontiguousarray(S[:, : self.p])
-        D0, D1 = D[:, self.p], np.ascontiguousarray(D[:, : self.p])
+        S0, S1, D0, D1 = self.weighted_sums(w)
         j, frac, mult = self.step_j, self.step_frac, self.step_mult
         den = S0[j] - frac * D0[j]
         loglik = float(eta[ev].sum() - mult @ (np.log(den) + shift))
@@ -277,11 +275,15 @@ class RiskSetEngine:
         q = self.step_mult if block_weight is None else self.step_mult * block_weight[self.step_j]
         c = self.accumulate_over_risk(q / den, own=q * frac / den)
         wc = ev.w * c
-        info = np.zeros((self.p, self.p))
-        chunk = max(1, 4_000_000 // max(self.p, 1))
-        for lo in range(0, self.n, chunk):
-            Xc = self.X[lo : lo + chunk]
-            info += Xc.T @ (Xc * wc[lo : lo + chunk, None])
+        Y = self._work()
+        if block_weight is None or (block_weight >= 0).all():
+            # X' diag(wc) X = Y'Y with Y = sqrt(wc) X: BLAS syrk, half the flops of a gemm
+            np.multiply(self.X, np.sqrt(np.clip(wc, 0.0, None))[:, None], out=Y)
+            upper = dsyrk(1.0, Y.T, trans=0) if self.n else np.zeros((self.p, self.p))
+            info = np.triu(upper) + np.triu(upper, 1).T
+        else:
+            np.multiply(self.X, wc[:, None], out=Y)
+            info = self.X.T @ Y
         qd = q / den**2
         c0 = self.sum_steps(qd)
         c1 = self.sum_steps(qd * frac)

@@ -311,6 +311,7 @@ class CoxPH:
                              + ". Fix: drop one of the collinear columns or merge the levels.")
         beta, ev, ev0, it, converged = self._newton(eng)
         self.result_ = self._build_result(eng, design, beta, ev, ev0, it, converged, means)
+        eng.release()
         self.coef_ = self.result_.params
         self.n_iter_ = it
         self._warn(design, self.result_, np.sqrt(np.diag(gram) / eng.n))
