@@ -331,10 +331,17 @@ def _group_median(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.nd
     return out
 
 
+def _per_row(cut: np.ndarray, idx: np.ndarray) -> np.ndarray | int:
+    """``cut[idx]``, or the scalar when every customer has the same cut-off (no gather)."""
+    if len(cut) and cut[0] == cut.min() == cut.max():
+        return int(cut[0])
+    return cut[idx]
+
+
 def _features(p: Prepared, cut: np.ndarray) -> dict[str, np.ndarray]:
     """Point-in-time visit features per customer code, from visits on or before ``cut[code]``."""
     n = len(p.ids)
-    keep_v = p.vday <= cut[p.vcust]
+    keep_v = p.vday <= _per_row(cut, p.vcust)
     nv = np.bincount(p.vcust[keep_v], minlength=n)
     last_pos = p.vstart + np.maximum(nv - 1, 0)
     last = p.vday[last_pos]
@@ -361,16 +368,34 @@ def _add_lookback(p: Prepared, f: dict[str, np.ndarray], cut: np.ndarray, lookba
     """Add visits, spend and category breadth in ``(cut - lookback, cut]`` to ``f``."""
     n = len(p.ids)
     lo = cut - lookback
-    in_v = f["_keep_v"] & (p.vday > lo[p.vcust])
+    in_v = f["_keep_v"] & (p.vday > _per_row(lo, p.vcust))
     f["visits_lb"] = np.bincount(p.vcust[in_v], minlength=n)
-    rows = (p.day <= cut[p.cust]) & (p.day > lo[p.cust])
+    hi_r, lo_r = _per_row(cut, p.cust), _per_row(lo, p.cust)
+    rows = (p.day <= hi_r) & (p.day > lo_r)
     if p.amount is not None:
         f["value_lb"] = np.bincount(p.cust[rows], weights=p.amount[rows], minlength=n)
     if p.cat is not None:
-        r = rows & (p.day > f["first"][p.cust]) & (p.cat >= 0)
-        m = max(p.n_cat, 1)
-        pairs = np.unique(p.cust[r] * m + p.cat[r])
-        f["categories_lb"] = np.bincount(pairs // m, minlength=n)
+        # Rows after the first visit (the first visit's day is the first row's day of a customer).
+        rows &= p.day > p.vday[p.vstart][p.cust]
+        rows &= p.cat >= 0
+        f["categories_lb"] = _distinct_per_customer(p.cust[rows], p.cat[rows], p.n_cat, n)
+
+
+def _distinct_per_customer(cust: np.ndarray, cat: np.ndarray, n_cat: int, n: int) -> np.ndarray:
+    """Distinct category codes per customer; ``cust`` is sorted (rows are sorted by customer)."""
+    out = np.zeros(n, dtype=np.int64)
+    if len(cust) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
+    if n_cat <= 64:
+        # One bit per category, OR-ed per customer, then counted: no sort, no hashing.
+        bits = np.left_shift(np.uint64(1), cat.astype(np.uint64))
+        out[cust[starts]] = np.bitwise_count(np.bitwise_or.reduceat(bits, starts))
+    else:
+        key = np.sort(cust * n_cat + cat)
+        first = np.r_[True, key[1:] != key[:-1]]
+        out += np.bincount(key[first] // n_cat, minlength=n)
+    return out
 
 
 def _resolve(p: Prepared, f: dict[str, np.ndarray], cut_day: int, rules: StageRules) -> _Resolved:
@@ -663,17 +688,26 @@ def _day_of(stamp: pd.Timestamp) -> int:
 
 def _resolve_at(p: Prepared, as_of: pd.Timestamp, rules: StageRules) -> _Resolved:
     """Derive the thresholds from the data up to ``as_of`` (one date for every customer)."""
-    cut_day = _day_of(as_of)
-    if cut_day < int(p.vday.min()):
+    _check_as_of(p, as_of)
+    return _resolve_with_features(p, _day_of(as_of), rules)[0]
+
+
+def _check_as_of(p: Prepared, as_of: pd.Timestamp) -> None:
+    if _day_of(as_of) < int(p.vday.min()):
         raise ChurnDefinitionError(
             f"as_of {as_of:%Y-%m-%d} is before the first event ({(_EPOCH + int(p.vday.min())).item():%Y-%m-%d}): "
             "no customer exists yet. Fix: pick a later as_of."
         )
+
+
+def _resolve_with_features(
+    p: Prepared, cut_day: int, rules: StageRules
+) -> tuple[_Resolved, dict[str, np.ndarray]]:
     cut = np.full(len(p.ids), cut_day, dtype=np.int64)
     f = _features(p, cut)
     res = _resolve(p, f, cut_day, rules)
     _add_lookback(p, f, cut, res.lookback_days)
-    return _top_band(p, f, res, rules)
+    return _top_band(p, f, res, rules), f
 
 
 def evaluate(
@@ -696,9 +730,14 @@ def stage_at(
     p: Prepared, as_of: pd.Timestamp, rules: StageRules, resolved: _Resolved | None = None
 ) -> StageResult:
     """Stages at one date; thresholds derived at that date unless ``resolved`` freezes them."""
-    res = resolved if resolved is not None else _resolve_at(p, as_of, rules)
     cut = np.full(len(p.ids), _day_of(as_of), dtype=np.int64)
-    f, stage, since = evaluate(p, cut, res)
+    if resolved is None:
+        _check_as_of(p, as_of)
+        res, f = _resolve_with_features(p, int(cut[0]), rules)
+        stage, since = _classify(f, cut, res)
+    else:
+        res = resolved
+        f, stage, since = evaluate(p, cut, res)
     return StageResult(as_of, _frame(p, f, cut, stage, since), res, rules)
 
 
