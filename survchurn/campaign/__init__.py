@@ -1,0 +1,1 @@
+"""Retention campaigns: randomised assignment, power, and evaluation on survival endpoints."""
