@@ -373,3 +373,13 @@ def test_bad_settings_argument_and_dates(cdnow):
         plot_stage_migration("not a result")
     with pytest.raises(DataError, match="must be a pandas DataFrame or an EventLog"):
         assign_stages([1, 2, 3], "1997-12-31")
+
+
+def test_event_log_input_gives_the_same_stages():
+    from survchurn.data.eventlog import read_event_log
+
+    frame = load_cdnow()
+    log = read_event_log(frame, id_col="customer_id", time_col="date", amount_col="amount")
+    a = assign_stages(log, "1997-12-31")
+    b = assign_stages(frame, "1997-12-31", amount_col="amount")
+    pd.testing.assert_frame_equal(a.customers, b.customers)
