@@ -22,6 +22,8 @@ import pandas as pd
 
 from survchurn.churn.active_base import ActiveBaseChurn, active_base_churn
 from survchurn.churn.definitions import ChurnDefinition, InactivityChurn
+from survchurn.churn.features import features as point_in_time_features
+from survchurn.churn.landmark import landmark_table
 from survchurn.churn.survival_table import SurvivalTable, survival_table
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
@@ -30,7 +32,8 @@ from survchurn.exceptions import ConfigError, DataError, DataProblem
 from survchurn.reporting.document import Report, Section, Table
 from survchurn.reporting.i18n import t
 from survchurn.reporting.pdf import pdf_available, write_report
-from survchurn.reporting.sections import retention_section, summary_section
+from survchurn.reporting.sections import drivers_section, retention_section, summary_section
+from survchurn.survival.cox import CoxPH, CoxResult
 from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
 
@@ -62,6 +65,10 @@ class Analysis:
         The log-rank test across the groups of each segment.
     churn_rates : ActiveBaseChurn
         Churn rate of the active base per quarter.
+    drivers : CoxResult or None
+        Cox model of the first lapse after ``landmark`` on behaviour measured at ``landmark``
+        (see :func:`survchurn.churn.landmark.landmark_table`); ``None`` when too few customers.
+    landmark : pandas.Timestamp or None
     dataset : str
         A name for the data (shown in the report).
     data_fingerprint : str
@@ -76,6 +83,8 @@ class Analysis:
     km_by: dict[str, KaplanMeierResult] = field(default_factory=dict)
     logrank_by: dict[str, LogRankResult] = field(default_factory=dict)
     churn_rates: ActiveBaseChurn | None = None
+    drivers: CoxResult | None = None
+    landmark: pd.Timestamp | None = None
     dataset: str = ""
     data_fingerprint: str = ""
 
@@ -169,12 +178,51 @@ def analyse(
             continue
         km_by[label] = KaplanMeier().fit(table, group_col=col).result_
         logrank_by[label] = logrank_test(table, group_col=col)
+    landmark = _landmark(st.as_of)
+    say(f"Cox driver model on behaviour at {landmark.date()}")
+    drivers = _driver_model(elog, landmark, st.as_of, getattr(definition, "window_days", 90))
     return Analysis(
+        drivers=drivers, landmark=landmark if drivers is not None else None,
         as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
         km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
         churn_rates=active_base_churn(elog, as_of, window_days=getattr(definition, "window_days", 90)),
         data_fingerprint=_fingerprint(elog),
     )
+
+
+#: Driver variables: (internal name, formula on the point-in-time features).
+DRIVER_VARIABLES = ("purchases_doubling", "spend_doubling", "recency_30d", "tenure_90d",
+                    "behaviour_break")
+_MIN_DRIVER_EVENTS = 20
+
+
+def _landmark(as_of: pd.Timestamp) -> pd.Timestamp:
+    """Two quarters before ``as_of``, on a quarter end when ``as_of`` is one."""
+    return (as_of.normalize() - pd.DateOffset(months=6)) + pd.offsets.MonthEnd(0)
+
+
+def _driver_model(elog: EventLog, landmark: pd.Timestamp, as_of: pd.Timestamp,
+                  window_days: int) -> CoxResult | None:
+    """Cox model of the first lapse after ``landmark`` on behaviour up to it."""
+    import numpy as np
+
+    if elog.min_time is None or landmark <= elog.min_time:
+        return None
+    feats = point_in_time_features(elog, landmark).table
+    lt = landmark_table(elog, landmark, as_of, window_days=window_days, features=feats)
+    if lt["event"].sum() < _MIN_DRIVER_EVENTS:
+        return None
+    x = pd.DataFrame({
+        "duration": lt["duration"], "event": lt["event"],
+        "purchases_doubling": np.log2(lt["frequency"].clip(lower=1)),
+        "recency_30d": lt["recency_days"] / 30.0,
+        "tenure_90d": lt["tenure_days"] / 90.0,
+        "behaviour_break": lt["behaviour_break"].astype(float),
+    })
+    if elog.has_amount:
+        x["spend_doubling"] = np.log2(1.0 + lt["monetary_mean"].clip(lower=0))
+    keep = [c for c in x.columns if c in ("duration", "event") or x[c].std() > 0]
+    return CoxPH().fit(x[keep]).result_
 
 
 def _pct(x: float) -> str:
@@ -235,6 +283,12 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
         _summary(a, lang),
         retention_section(a.km_overall, segment_names, lang=lang, font_path=font_path),
     ]
+    if a.drivers is not None and a.landmark is not None:
+        labels = {v: t(f"var.{v}", lang) for v in DRIVER_VARIABLES}
+        intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",
+                  landmark=str(a.landmark.date()), as_of=str(a.as_of.date()),
+                  c=f"{a.drivers.concordance:.3f}")
+        sections.append(drivers_section(a.drivers, labels, intro, lang=lang, font_path=font_path))
     extra = _appendix_tables(a, lang)
     if extra:
         sections.append(Section("data_quality", title=t("col.rejected_rows", lang), blocks=extra))

@@ -6,6 +6,7 @@ reference level as a row with HR 1 and the text "reference".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -27,8 +28,14 @@ def _fmt_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def forest_table(result: CoxResult) -> pd.DataFrame:
+def forest_table(result: CoxResult, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per coefficient plus one per reference level, in model order.
+
+    Parameters
+    ----------
+    result : CoxResult
+    labels : mapping, optional
+        ``{covariate: label shown}``; covariates not in it are shown by name.
 
     Returns
     -------
@@ -40,6 +47,7 @@ def forest_table(result: CoxResult) -> pd.DataFrame:
     lo = next(c for c in frame.columns if c.startswith("exp(coef) lower"))
     hi = next(c for c in frame.columns if c.startswith("exp(coef) upper"))
     levels = result.levels
+    names = dict(labels or {})
     rows: list[dict[str, Any]] = []
     for cov in result.spec.covariates:
         if cov in result.spec.categorical:
@@ -48,7 +56,7 @@ def forest_table(result: CoxResult) -> pd.DataFrame:
                 ref = bool(info["reference"])
                 name = f"{cov}[{lev}]"
                 rows.append({
-                    "label": f"{cov}: {lev}", "covariate": cov, "level": lev, "reference": ref,
+                    "label": f"{names.get(cov, cov)}: {lev}", "covariate": cov, "level": lev, "reference": ref,
                     "n": int(info["n"]), "events": int(info["events"]),
                     "hr": 1.0 if ref else frame.loc[name, "exp(coef)"],
                     "lower": np.nan if ref else frame.loc[name, lo],
@@ -57,7 +65,7 @@ def forest_table(result: CoxResult) -> pd.DataFrame:
                 })
         else:
             rows.append({
-                "label": cov, "covariate": cov, "level": None, "reference": False,
+                "label": names.get(cov, cov), "covariate": cov, "level": None, "reference": False,
                 "n": result.n, "events": result.n_events, "hr": frame.loc[cov, "exp(coef)"],
                 "lower": frame.loc[cov, lo], "upper": frame.loc[cov, hi], "p": frame.loc[cov, "p"],
             })
@@ -71,7 +79,8 @@ def forest_table(result: CoxResult) -> pd.DataFrame:
 
 
 def plot_forest(result: CoxResult, ax: Axes | None = None, color: str = PALETTE[0],
-                columns: tuple[str, ...] = ("n", "events", "hr_text", "p_text")) -> Axes:
+                columns: tuple[str, ...] = ("n", "events", "hr_text", "p_text"),
+                labels: Mapping[str, str] | None = None) -> Axes:
     """Draw hazard ratios with confidence intervals on a log x-axis.
 
     The text columns are drawn right of the axes at fixed offsets (about 250 points in all);
@@ -87,13 +96,15 @@ def plot_forest(result: CoxResult, ax: Axes | None = None, color: str = PALETTE[
         Colour of points and intervals.
     columns : tuple of str
         Columns of :func:`forest_table` printed to the right of the plot.
+    labels : mapping, optional
+        ``{covariate: label shown}`` (see :func:`forest_table`).
 
     Returns
     -------
     matplotlib.axes.Axes
     """
     ax = plt.gca() if ax is None else ax
-    tab = forest_table(result)
+    tab = forest_table(result, labels)
     y = np.arange(len(tab))[::-1].astype(float)
     est = ~tab["reference"].to_numpy()
     ax.errorbar(tab["hr"][est], y[est],

@@ -154,6 +154,14 @@ _EN: dict[str, str] = {
     "segment.cohort": "acquisition month",
     "segment.stage": "lifecycle stage",
     "data.rejected_none": "No rows or customers were rejected.",
+    "drivers.figure": "Hazard ratios of churn with 95% confidence intervals",
+    "drivers.table": "What drives churn",
+    "drivers.intro": "A Cox proportional-hazards model of the {n} customers active on {landmark} ({events} of whom lapsed by {as_of}), with behaviour measured on {landmark} only. Concordance {c}.",
+    "var.purchases_doubling": "Past purchases (per doubling)",
+    "var.spend_doubling": "Spend per purchase (per doubling)",
+    "var.recency_30d": "Days since last purchase (per 30 days)",
+    "var.tenure_90d": "Tenure (per 90 days)",
+    "var.behaviour_break": "Behaviour break (activity collapsed)",
 }
 
 _ZH: dict[str, str] = {
@@ -273,6 +281,14 @@ _ZH: dict[str, str] = {
     "segment.cohort": "获客月份",
     "segment.stage": "生命周期阶段",
     "data.rejected_none": "没有行或客户被剔除。",
+    "drivers.figure": "流失风险比及其 95% 置信区间",
+    "drivers.table": "流失的驱动因素",
+    "drivers.intro": "Cox 比例风险模型：{landmark} 活跃的 {n} 名客户（其中 {events} 名截至 {as_of} 已流失），行为变量仅取自 {landmark} 及之前。一致性指数 {c}。",
+    "var.purchases_doubling": "历史购买次数（每翻一倍）",
+    "var.spend_doubling": "单次消费金额（每翻一倍）",
+    "var.recency_30d": "距上次购买天数（每 30 天）",
+    "var.tenure_90d": "客户时长（每 90 天）",
+    "var.behaviour_break": "行为断层（活跃度骤降）",
 }
 
 #: Label dictionaries by language; both have exactly the same keys.

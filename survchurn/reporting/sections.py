@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 
 from survchurn.plotting._style import use_report_style
+from survchurn.plotting.forest import forest_table, plot_forest
 from survchurn.plotting.km import plot_km
 from survchurn.reporting.document import Figure, KeyFigures, Note, Paragraph, Section, Table
 from survchurn.reporting.i18n import t
+from survchurn.survival.cox import CoxResult
 from survchurn.survival.kaplan_meier import KaplanMeierResult
 
-__all__ = ["retention_section", "retention_table", "summary_section"]
+__all__ = ["drivers_section", "drivers_table", "retention_section", "retention_table",
+           "summary_section"]
 
 _HORIZONS = (90, 180, 365)
 
@@ -106,3 +109,54 @@ def summary_section(
         blocks.append(BulletList(list(findings)))
     blocks += [Note(n) for n in notes or []]
     return Section("summary", blocks=blocks)
+
+
+def _effect_words(hr: float, lower: float, upper: float, lang: str) -> str:
+    if lower <= 1 <= upper:
+        return t("effect.none", lang)
+    if hr >= 1:
+        return t("effect.higher", lang, pct=f"{hr - 1:.0%}")
+    return t("effect.lower", lang, pct=f"{1 - hr:.0%}")
+
+
+def drivers_table(cox: CoxResult, labels: Mapping[str, str], lang: str = "en") -> pd.DataFrame:
+    """Hazard ratios in words a manager reads: variable, HR, CI, p and the effect."""
+    ft = forest_table(cox, labels)
+    ft = ft[~ft["reference"]]
+    return pd.DataFrame({
+        t("col.variable", lang): ft["label"].to_numpy(),
+        t("col.hazard_ratio", lang): ft["hr"].to_numpy(),
+        t("col.ci_lower", lang): ft["lower"].to_numpy(),
+        t("col.ci_upper", lang): ft["upper"].to_numpy(),
+        t("col.p_value", lang): ft["p_text"].to_numpy(),
+        t("col.effect", lang): [_effect_words(h, lo, up, lang)
+                                for h, lo, up in zip(ft["hr"], ft["lower"], ft["upper"], strict=True)],
+    })
+
+
+def drivers_section(cox: CoxResult, labels: Mapping[str, str], intro: str, lang: str = "en",
+                    font_path: str | None = None) -> Section:
+    """Hazard-ratio forest plot and the table in words.
+
+    Parameters
+    ----------
+    cox : CoxResult
+        The fitted driver model.
+    labels : mapping
+        ``{covariate: label shown to readers}``.
+    intro : str
+        A paragraph saying which customers and which period the model describes.
+    """
+    with use_report_style(lang, font_path):
+        fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(cox.summary) + 1.4))
+        plot_forest(cox, ax=ax, labels=labels)
+        fig.subplots_adjust(left=0.36, right=0.62, bottom=0.2)
+        figure = Figure(fig, caption=t("drivers.figure", lang))
+    plt.close(fig)
+    fmt = {t("col.hazard_ratio", lang): ".2f", t("col.ci_lower", lang): ".2f",
+           t("col.ci_upper", lang): ".2f"}
+    return Section("drivers", blocks=[
+        Paragraph(intro), figure,
+        Table(drivers_table(cox, labels, lang), caption=t("drivers.table", lang), formats=fmt,
+              footnote=t("note.hazard_ratio", lang)),
+    ])
