@@ -161,7 +161,10 @@ def build_design(
             problems.append(DataProblem(col, f"{what} must be numeric, got dtype {s.dtype}",
                                         len(s), [], "convert it to numbers"))
             return np.zeros(len(s))
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        if isinstance(s.dtype, np.dtype):  # plain numpy column: a view, no copy
+            v = s.to_numpy(dtype=np.float64)
+        else:  # nullable extension dtype: pd.NA becomes NaN
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(v)
         if bad.any():
             problems.append(DataProblem(col, "NaN or infinite values", int(bad.sum()),
@@ -259,9 +262,10 @@ def build_design(
     if event.sum() == 0:
         raise ModelError(f"{ctx}: column {event_col!r} has no events (all {len(event):,} rows "
                          "censored); a Cox model needs at least one churn")
-    X = np.empty((len(table), len(blocks)), order="F")
+    X = np.empty((len(table), len(blocks)), order="F")  # column writes are sequential
     for k, col in enumerate(blocks):
         X[:, k] = col
+    X = np.ascontiguousarray(X)  # C order: rows are gathered (sorted) and scanned row-wise
     spec = DesignSpec(tuple(covariates), tuple(names), cat_levels, reference,
                       tuple(strata_cols), strata_levels)
     levels = pd.DataFrame(level_rows, columns=["covariate", "level", "reference", "n", "events"])

@@ -339,11 +339,15 @@ class CoxPH:
             step = target - beta
             for _ in range(40):  # step-halving until the penalised likelihood does not drop
                 new = beta + step
-                ev_new = eng.evaluate(new)
+                ev_new = eng.evaluate(new, need_information=False)
                 f_new = self._objective(ev_new, new)
                 if np.isfinite(f_new) and f_new >= f - 1e-12 * abs(f):
                     break
                 step = step / 2
+            else:  # no step improves: at the optimum up to rounding, or numerically stuck
+                converged = bool(np.max(np.abs(g)) < 1e-6 * max(1.0, abs(f)))
+                break
+            ev_new.information = eng.information(ev_new)
             change = abs(f_new - f)
             beta, ev, f = new, ev_new, f_new
             logger.debug("Cox Newton step %d: penalised loglik %.12g", it, f)

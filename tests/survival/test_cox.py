@@ -275,3 +275,12 @@ def test_separation_warning():
 def test_convergence_warning():
     with pytest.warns(ConvergenceWarning, match="did not converge in 1 iterations"):
         CoxPH(max_iter=1).fit(_toy(200, seed=4), covariates=["x"])
+
+
+def test_converges_to_the_optimum(rossi):
+    model = CoxPH().fit(rossi, "week", "arrest")
+    res = model.result_
+    grad = res._evaluation.gradient
+    # scaled by the standard errors: the Newton decrement is far below R's stopping point
+    assert np.max(np.abs(grad * res.se.to_numpy())) < 1e-8
+    assert model.n_iter_ <= 10
