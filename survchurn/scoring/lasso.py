@@ -40,7 +40,13 @@ import pandas as pd
 
 from survchurn._display import Result
 from survchurn.exceptions import ConfigError, ConvergenceWarning
-from survchurn.scoring.logistic import LogisticResult, _gram, fit_logistic, validate_design
+from survchurn.scoring.logistic import (
+    LogisticResult,
+    _gram,
+    blas_threads,
+    fit_logistic,
+    validate_design,
+)
 
 __all__ = ["LassoLogistic", "LassoResult", "lambda_sequence", "lasso_path"]
 
@@ -99,6 +105,24 @@ def _soft(z: float, g: float) -> float:
     return 0.0
 
 
+def _sweep(H: np.ndarray, diag: list[float], r: np.ndarray, new: np.ndarray, coords: list[int],
+           lam: float) -> float:
+    dmax = 0.0
+    for j in coords:
+        hj = diag[j]
+        if hj <= 0:
+            continue
+        old = new[j]
+        z = hj * old + r[j]
+        nj = z / hj if j == 0 else _soft(z, lam) / hj
+        d = nj - old
+        if d != 0.0:
+            new[j] = nj
+            r -= d * H[:, j]
+            dmax = max(dmax, hj * d * d)
+    return dmax
+
+
 def _cd_quadratic(H: np.ndarray, g: np.ndarray, b: np.ndarray, lam: float, tol: float,
                   max_sweeps: int = 100000) -> np.ndarray:
     """Minimise ``-g'd + d'Hd/2 + lam*|b[1:] + d[1:]|_1`` over d by coordinate descent; return b + d.
@@ -108,23 +132,18 @@ def _cd_quadratic(H: np.ndarray, g: np.ndarray, b: np.ndarray, lam: float, tol: 
     k = len(b)
     new = b.copy()
     r = g.copy()  # r = g - H d, the gradient of the quadratic model at the current d
-    diag = np.diag(H).copy()
+    Hc = np.asfortranarray(H)
+    diag = np.diag(H).tolist()
+    full = list(range(k))
     for _ in range(max_sweeps):
-        dmax = 0.0
-        for j in range(k):
-            hj = diag[j]
-            if hj <= 0:
-                continue
-            old = new[j]
-            z = hj * old + r[j]
-            nj = z / hj if j == 0 else _soft(z, lam) / hj
-            d = nj - old
-            if d != 0.0:
-                new[j] = nj
-                r -= d * H[:, j]
-                dmax = max(dmax, hj * d * d)
+        # a full sweep, then sweeps over the non-zero coordinates until they settle (glmnet)
+        dmax = _sweep(Hc, diag, r, new, full, lam)
         if dmax < tol:
             break
+        nz = [j for j in full if j == 0 or new[j] != 0.0]
+        for _inner in range(max_sweeps):
+            if _sweep(Hc, diag, r, new, nz, lam) < tol:
+                break
     return new
 
 
@@ -387,6 +406,11 @@ class LassoLogistic:
             Column -> group; a selected indicator brings its whole group into the refit.
         """
         Xdf, y = validate_design(features, label, context="LASSO features")
+        with blas_threads(Xdf.size):
+            return self._fit(Xdf, y, foldid, groups)
+
+    def _fit(self, Xdf: pd.DataFrame, y: np.ndarray, foldid: Sequence[int] | np.ndarray | None,
+             groups: Mapping[str, str] | None) -> LassoLogistic:
         X = Xdf.to_numpy(dtype=float)
         n, p = X.shape
         if foldid is None:

@@ -35,6 +35,7 @@ from survchurn.exceptions import ConfigError
 from survchurn.scoring.logistic import (
     LogisticResult,
     _gram,
+    blas_threads,
     fit_logistic,
     newton_logit,
     validate_design,
@@ -152,6 +153,10 @@ class StepwiseLogistic:
             Column -> term name; columns sharing a term enter and leave together.
         """
         Xdf, y = validate_design(features, label, context="stepwise features")
+        with blas_threads(Xdf.size):
+            return self._run(Xdf, y, groups)
+
+    def _run(self, Xdf: pd.DataFrame, y: np.ndarray, groups: Mapping[str, str] | None) -> StepwiseLogistic:
         names = list(Xdf.columns)
         groups = dict(groups or {})
         term_of = [groups.get(c, c) for c in names]
