@@ -75,3 +75,12 @@ def test_schoenfeld_plot_and_frame():
     assert "p = " in ax.get_title()
     with pytest.raises(ModelError, match="column 'nope' not in the model"):
         schoenfeld_frame(z, "nope")
+
+
+def test_forest_labels(lung_result):
+    tab = forest_table(lung_result, labels={"ph.ecog": "ECOG score", "age": "Age (years)"})
+    assert list(tab["label"][:3]) == ["Age (years)", "ECOG score: 0", "ECOG score: 1"]
+    assert tab["label"].iloc[-1] == "sex"  # not in labels: shown by name
+    fig, ax = plt.subplots()
+    plot_forest(lung_result, ax=ax, labels={"sex": "Sex"})
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "Sex"
