@@ -45,7 +45,7 @@ class StageRules:
     Parameters
     ----------
     churn_window_days : int, optional
-        Churned = no visit for more than W days. Default: the ``churn_quantile`` quantile of
+        Churned = no visit for W days or more. Default: the ``churn_quantile`` quantile of
         all inter-visit gaps completed by ``as_of`` (a gap longer than almost every gap seen
         is taken as a lapse). Pass the window from your churn definition to stay consistent.
     churn_quantile : float, default 0.95
@@ -477,7 +477,7 @@ def _top_band(
     """Freeze the reference pool and the score level of the top band."""
     if res.mature_rule not in ("top_band", "either"):
         return res
-    pool = f["has"] & (f["n_visits"] >= 2) & (f["recency"] <= res.churn_window_days)
+    pool = f["has"] & (f["n_visits"] >= 2) & (f["recency"] < res.churn_window_days)
     if not pool.any():
         return replace(res, top_score=np.inf)
     ref = tuple(np.sort(f[k][pool]) for k in ("visits_lb", "value_lb") if k in f)
@@ -542,9 +542,10 @@ def _classify(
     new = ~repeat | (tenure < res.new_tenure_days)
     stage[new] = 0
     since[new] = f["first"][new]
-    churned = recency > res.churn_window_days
+    # as the survival table: churned once W days without a visit have passed (recency >= W)
+    churned = recency >= res.churn_window_days
     stage[churned] = 4
-    since[churned] = f["last"][churned] + res.churn_window_days + 1
+    since[churned] = f["last"][churned] + res.churn_window_days
     return stage, since
 
 
@@ -614,7 +615,7 @@ class StageResult(Result):
         """The stage rules in words, with the numbers in force."""
         r, o = self._resolved, self.origin
         lines = [
-            f"churned: no visit for more than {r.churn_window_days} days ({o['churn_window_days']})",
+            f"churned: no visit for {r.churn_window_days} days or more ({o['churn_window_days']})",
             f"new: a single visit, or first visit less than {r.new_tenure_days} days ago ({o['new_tenure_days']})",
             f"decline: days since the last visit, or the last gap, above {r.decline_ratio:.3g} x the customer's "
             f"usual gap ({o['decline_ratio']})",
@@ -756,7 +757,8 @@ def assign_stages(
 
     Rules (the numbers in force are printed with the result; see :class:`StageRules`):
 
-    1. **churned**: no visit for more than W days (W = ``churn_window_days``);
+    1. **churned**: no visit for W days or more (W = ``churn_window_days``), as in the
+       survival table;
     2. **new**: a single visit so far, or a first visit less than one purchase cycle ago;
     3. **decline**: the current gap (days since the last visit, or the last completed gap if
        longer) is above ``decline_ratio`` times the customer's own usual gap;
