@@ -30,7 +30,8 @@ from survchurn.churn.migration import (
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.simulate import simulate_dealership
 from survchurn.exceptions import ChurnDefinitionError, ConfigError, DataError
-from survchurn.plotting.lifecycle import plot_stage_migration, plot_stage_survival, stage_survival
+from survchurn.plotting.lifecycle import plot_stage_migration, plot_stage_survival
+from survchurn.survival.by_stage import stage_survival
 
 CDNOW_DATES = ["1997-09-30", "1997-12-31", "1998-03-31", "1998-06-30"]
 SIM_COLS = {"amount_col": "amount", "category_col": "service_type"}
