@@ -105,6 +105,7 @@ class CoxDesign:
     cluster: np.ndarray | None
     levels: pd.DataFrame  # covariate, level, reference, n, events
     index: pd.Index
+    binary: np.ndarray  # per design column: only 0/1 values (R centres these at 0)
 
 
 def _examples(index: pd.Index, mask: np.ndarray) -> list[Any]:
@@ -263,13 +264,16 @@ def build_design(
         raise ModelError(f"{ctx}: column {event_col!r} has no events (all {len(event):,} rows "
                          "censored); a Cox model needs at least one churn")
     X = np.empty((len(table), len(blocks)), order="F")  # column writes are sequential
+    binary = np.zeros(len(blocks), dtype=bool)
     for k, col in enumerate(blocks):
         X[:, k] = col
+        binary[k] = bool(((col == 0.0) | (col == 1.0)).all())
     X = np.ascontiguousarray(X)  # C order: rows are gathered (sorted) and scanned row-wise
     spec = DesignSpec(tuple(covariates), tuple(names), cat_levels, reference,
                       tuple(strata_cols), strata_levels)
     levels = pd.DataFrame(level_rows, columns=["covariate", "level", "reference", "n", "events"])
-    return CoxDesign(spec, X, stop, event.astype(np.int8), start, strata_codes, cluster, levels, idx)
+    return CoxDesign(spec, X, stop, event.astype(np.int8), start, strata_codes, cluster, levels, idx,
+                     binary)
 
 
 def collinear_columns(gram: np.ndarray, means: np.ndarray, n: int, names: Sequence[str],

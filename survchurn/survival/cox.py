@@ -87,7 +87,13 @@ class CoxResult(Result):
     levels : pandas.DataFrame
         N and events per level of every categorical covariate, reference level flagged.
     baseline : pandas.DataFrame
-        Baseline hazard increments and cumulative hazard per stratum at the covariate means.
+        Baseline hazard increments and cumulative hazard per stratum at ``means`` (R's
+        ``basehaz(fit, centered=TRUE)``).
+    means : ndarray
+        Reference point of the linear predictor and the baseline, as R's ``fit$means``: the
+        column means, except 0 for covariates that only take the values 0 and 1.
+    linear_predictor : ndarray
+        ``(x - means)' beta`` per fitted row, as R's ``fit$linear.predictors``.
     """
 
     _title = "CoxResult"
@@ -114,7 +120,7 @@ class CoxResult(Result):
         self.baseline: pd.DataFrame = kw["baseline"]
         self.spec: DesignSpec = kw["spec"]
         self.means: np.ndarray = kw["means"]
-        self.linear_predictor: np.ndarray = kw["linear_predictor"]  # centred, original row order
+        self.linear_predictor: np.ndarray = kw["linear_predictor"]  # original row order
         self._surv = kw["surv"]  # (stop, event, start, strata, cluster) for concordance
         # sorted data and the evaluation at the estimate, kept for cox_zph and residuals
         self._engine: RiskSetEngine | None = kw.get("engine")
@@ -190,11 +196,11 @@ class CoxResult(Result):
 
     # ------------------------------------------------------------------ new data
     def design_matrix(self, table: pd.DataFrame) -> np.ndarray:
-        """Centred design matrix of new rows (same columns and reference levels as the fit)."""
+        """Design matrix of new rows minus ``means`` (same columns and reference levels)."""
         return self.spec.matrix(table) - self.means
 
     def predict_log_partial_hazard(self, table: pd.DataFrame) -> pd.Series:
-        """Centred linear predictor (x - mean)' beta of new rows (R's ``predict(type="lp")``)."""
+        """Linear predictor ``(x - means)' beta`` of new rows (R's ``predict(type="lp")``)."""
         return pd.Series(self.design_matrix(table) @ self.params.to_numpy(), index=table.index)
 
     def predict_partial_hazard(self, table: pd.DataFrame) -> pd.Series:
@@ -391,12 +397,16 @@ class CoxPH:
         tests_df = pd.DataFrame(tests).T
         tests_df["df"] = tests_df["df"].astype(int)
 
-        inc = eng.baseline_hazard_increments(ev)
+        # reference point as R's coxph (fit$means): column means, but 0 for 0/1 covariates;
+        # the engine centred at the plain means, so shift the baseline and linear predictor
+        ref = np.where(design.binary, 0.0, means)
+        delta = float((ref - means) @ beta)
+        inc = eng.baseline_hazard_increments(ev) * np.exp(delta)
         base = pd.DataFrame({"stratum": eng.stratum_j, "time": eng.time_j, "n_events": eng.d,
                              "hazard": inc})
         base["cumhaz"] = base.groupby("stratum")["hazard"].cumsum()
         lp = np.empty(eng.n)
-        lp[eng.order] = ev.eta + ev.shift
+        lp[eng.order] = ev.eta + ev.shift - delta
         start = design.start
         strata = design.strata
         ix = pd.Index(names)
@@ -409,7 +419,7 @@ class CoxPH:
             n_strata=1 if strata is None else int(strata.max()) + 1,
             ties=self.ties, alpha=self.alpha, penalty=self.penalty, l1_ratio=self.l1_ratio,
             iterations=it, converged=converged, tests=tests_df, levels=design.levels,
-            baseline=base, spec=design.spec, means=means, linear_predictor=lp,
+            baseline=base, spec=design.spec, means=ref, linear_predictor=lp,
             surv=(design.stop, design.event, start, strata, design.cluster),
             engine=eng, evaluation=ev,
         )

@@ -112,4 +112,12 @@ for (m in c("efron", "breslow")) {
                              cumhaz = sf$cumhaz, std_err = sf$std.err)
 }
 write.csv(do.call(rbind, sf_rows), file.path(out_dir, "cox_survfit.csv"), row.names = FALSE)
+
+# linear predictors and basehaz(centered = TRUE): survival 3.x centres continuous covariates at
+# their means and 0/1 covariates at 0 (fit$means)
+bh <- basehaz(fit_efron, centered = TRUE)
+write.csv(data.frame(time = bh$time, hazard = bh$hazard), file.path(out_dir, "cox_basehaz.csv"),
+          row.names = FALSE)
+write.csv(data.frame(lp = fit_efron$linear.predictors, lp_lung = NA)[1:20, 1, drop = FALSE],
+          file.path(out_dir, "cox_lp.csv"), row.names = FALSE)
 cat("done\n")

@@ -112,3 +112,16 @@ def test_categorical_new_levels():
     assert s.shape == (2, 1)
     with pytest.raises(ModelError, match=r"column 'plan': levels not seen in the fit: 1 row, e.g. \['z'\]"):
         predict_survival(m, pd.DataFrame({"plan": ["z"]}), [10.0])
+
+
+def test_linear_predictor_and_basehaz_match_r(model, rossi):
+    # R centres continuous covariates at their means and 0/1 ones at 0 (fit$means)
+    lp = pd.read_csv(REF / "cox_lp.csv")["lp"].to_numpy()
+    np.testing.assert_allclose(model.result_.linear_predictor[:20], lp, atol=1e-7)
+    np.testing.assert_allclose(model.result_.predict_log_partial_hazard(rossi.head(20)), lp,
+                               atol=1e-7)
+    bh = pd.read_csv(REF / "cox_basehaz.csv")
+    base = baseline_cumulative_hazard(model)
+    ours = np.concatenate([[0.0], base["cumhaz"]])[
+        np.searchsorted(base["time"], bh["time"], side="right")]
+    np.testing.assert_allclose(ours, bh["hazard"], rtol=1e-6)
