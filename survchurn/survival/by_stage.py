@@ -115,6 +115,8 @@ def stage_survival(
     present = [s for s in STAGE_ORDER if s != "churned" and (table["stage"] == s).any()]
     data = table.assign(stage=table["stage"].astype(str))
     data = data[data["stage"].isin(present)]
+    # curves, tables and legends in lifecycle order (new, growth, mature, decline)
+    data = data.assign(stage=pd.Categorical(data["stage"], categories=present, ordered=True))
     km = KaplanMeier().fit(
         data, duration_col="duration", event_col="event", group_col="stage", id_col="customer_id"
     )
@@ -125,7 +127,7 @@ def stage_survival(
         else None
     )
     at = res.at(list(horizons))
-    g = data.groupby("stage")
+    g = data.groupby("stage", observed=True)
     rates = pd.DataFrame({"customers": g.size(), "churned": g["event"].sum()}).reindex(present)
     rates["churn_rate"] = rates["churned"] / rates["customers"]
     med = res.median().set_index("group")
