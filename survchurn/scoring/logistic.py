@@ -65,7 +65,7 @@ def validate_design(
         y_raw = features[label]
         features = features.drop(columns=[label])
     else:
-        y_raw = pd.Series(np.asarray(label), index=features.index) if not isinstance(label, pd.Series) else label
+        y_raw = label if isinstance(label, pd.Series) else pd.Series(np.asarray(label))
         if len(y_raw) != len(features):
             raise DataError(
                 [f"label has {len(y_raw):,} rows but features have {len(features):,}; pass one label per row"],

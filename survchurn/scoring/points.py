@@ -78,7 +78,7 @@ class WarningPoints:
                                "check the label coding (1 = churned) or the candidate flags")
         if self.method == "scaled":
             unit = float(pos.groupby(grp).max().sum() / self.max_points)
-            pts = np.floor(pos / unit + 0.5).astype(int)
+            pts = np.floor(pos / unit + 0.5 + 1e-9).astype(int)  # half up; 1e-9 absorbs float error
         else:
             unit = float("nan")
             pts = (pos > 0).astype(int)

@@ -146,7 +146,7 @@ def risk_value_grid(score: pd.Series | np.ndarray, value: pd.Series | np.ndarray
         raise DataError([f"value has {len(v):,} rows but score has {len(s):,}"], "risk x value grid")
     labels = ["low", "mid", "high"] if value_bins == 3 else [f"Q{i + 1}" for i in range(value_bins)]
     band = pd.qcut(pd.Series(v).rank(method="first"), value_bins, labels=labels)
-    df = pd.DataFrame({"tier": assign_tiers(s, tiers).to_numpy(), "value_band": band.to_numpy(), "value": v})
+    df = pd.DataFrame({"tier": assign_tiers(s, tiers).array, "value_band": band.array, "value": v})
     agg = {"customers": ("value", "size"), "total_value": ("value", "sum")}
     if y is not None:
         df["y"] = y
