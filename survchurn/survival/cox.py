@@ -125,6 +125,7 @@ class CoxResult(Result):
         # sorted data and the evaluation at the estimate, kept for cox_zph and residuals
         self._engine: RiskSetEngine | None = kw.get("engine")
         self._evaluation: CoxEvaluation | None = kw.get("evaluation")
+        self._center: np.ndarray | None = kw.get("center")  # the engine's centring (plain means)
 
     # ------------------------------------------------------------------ derived numbers
     @property
@@ -421,7 +422,7 @@ class CoxPH:
             iterations=it, converged=converged, tests=tests_df, levels=design.levels,
             baseline=base, spec=design.spec, means=ref, linear_predictor=lp,
             surv=(design.stop, design.event, start, strata, design.cluster),
-            engine=eng, evaluation=ev,
+            engine=eng, evaluation=ev, center=means,
         )
 
     @staticmethod

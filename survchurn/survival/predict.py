@@ -15,8 +15,11 @@ For a customer still active at tenure ``t0``:
 
 Intervals for the number of churners treat the customers as independent Bernoulli trials with
 the predicted probabilities (Poisson-binomial: mean ``sum p``, variance ``sum p (1 - p)``, normal
-approximation). They ignore the uncertainty of the fitted coefficients and baseline, so they are
-too narrow when the model was fitted on few events.
+approximation): :func:`expected_churners`. That ignores the uncertainty of the fitted model, so
+it is too narrow when the model was fitted on few events. :func:`forecast_churners` adds it by
+simulation: coefficients drawn from their estimated normal distribution, the baseline hazard
+recomputed for each draw (so baseline and coefficients vary together), and the variance of the
+expected count across draws added to the Bernoulli variance (law of total variance).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ __all__ = [
     "churn_probability",
     "expected_churners",
     "expected_remaining_lifetime",
+    "forecast_churners",
     "predict_survival",
 ]
 
@@ -211,3 +215,76 @@ def expected_churners(probability: Any, segment: Any | None = None,
                      "lower": max(0.0, mu - z * sd), "upper": min(float(n), mu + z * sd),
                      "rate": mu / n if n else np.nan})
     return pd.DataFrame(rows).set_index("segment")
+
+
+def forecast_churners(model: CoxPH | CoxResult, table: pd.DataFrame, horizon: float,
+                      segment_col: str | None = None, tenure_col: str = "duration",
+                      alpha: float = 0.05, n_draws: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Expected churners within ``horizon`` days per segment, with model uncertainty.
+
+    Parameters
+    ----------
+    model : CoxPH or CoxResult
+    table : pandas.DataFrame
+        Live customers: covariates, strata columns, current tenure.
+    horizon : float
+        Days ahead.
+    segment_col : str, optional
+        Column with the segment of each customer; a row ``"all"`` is always included.
+    tenure_col : str
+        Current tenure in days.
+    alpha : float
+        1 - coverage of the normal-approximation interval.
+    n_draws : int
+        Coefficient draws from N(beta_hat, var) (the robust covariance for a robust fit); 0
+        gives the Bernoulli-only interval of :func:`expected_churners`.
+    seed : int
+        Seed of ``np.random.default_rng``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per segment: ``customers``, ``expected``, ``sd_bernoulli``, ``sd_model``, ``sd``,
+        ``lower``, ``upper``, ``rate``.
+    """
+    res = _result(model)
+    p_hat = churn_probability(res, table, horizon, tenure_col).to_numpy()
+    seg = None if segment_col is None else table[segment_col].to_numpy()
+    base = expected_churners(p_hat, seg, alpha).rename(columns={"sd": "sd_bernoulli"})
+    base["sd_model"] = 0.0
+    if n_draws > 0:
+        eng = res._engine
+        if eng is None or res._center is None:
+            raise ModelError("forecast_churners needs the fitted model (its risk sets)")
+        codes, _ = _strata_and_risk(res, table)
+        t0 = _tenure(table, tenure_col)
+        # global positions of the last event time <= t in the customer's stratum (-1: none)
+        pos0 = np.full(len(table), -1)
+        pos1 = np.full(len(table), -1)
+        for s in np.unique(codes):
+            lo, hi = np.searchsorted(eng.stratum_j, [s, s + 1])
+            rows = codes == s
+            for pos, t in ((pos0, t0), (pos1, t0 + horizon)):
+                k = np.searchsorted(eng.time_j[lo:hi], t[rows], side="right") - 1
+                pos[rows] = np.where(k >= 0, k + lo, -1)
+        Xn = res.spec.matrix(table) - res._center
+        rng = np.random.default_rng(seed)
+        draws = rng.multivariate_normal(res.params.to_numpy(), res.var, size=n_draws,
+                                        method="cholesky")
+        keys = ["all"] + ([] if seg is None else list(base.index[1:]))
+        totals = np.zeros((n_draws, len(keys)))
+        for b, beta in enumerate(draws):
+            ev = eng.evaluate(beta, need_information=False)
+            cum = eng._within_stratum_cumsum(eng.baseline_hazard_increments(ev))
+            cum = np.append(cum, 0.0)  # index -1 -> 0
+            p = -np.expm1(-(cum[pos1] - cum[pos0]) * np.exp(Xn @ beta))
+            totals[b, 0] = p.sum()
+            for k, key in enumerate(keys[1:], 1):
+                totals[b, k] = p[seg == key].sum()
+        base["sd_model"] = totals.std(axis=0, ddof=1)
+    z = stats.norm.ppf(1 - alpha / 2)
+    base["sd"] = np.sqrt(base["sd_bernoulli"] ** 2 + base["sd_model"] ** 2)
+    base["lower"] = np.maximum(0.0, base["expected"] - z * base["sd"])
+    base["upper"] = np.minimum(base["customers"].astype(float), base["expected"] + z * base["sd"])
+    cols = ["customers", "expected", "sd_bernoulli", "sd_model", "sd", "lower", "upper", "rate"]
+    return base[cols]

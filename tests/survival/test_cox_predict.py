@@ -19,6 +19,7 @@ from survchurn.survival.predict import (
     churn_probability,
     expected_churners,
     expected_remaining_lifetime,
+    forecast_churners,
     predict_survival,
 )
 
@@ -125,3 +126,20 @@ def test_linear_predictor_and_basehaz_match_r(model, rossi):
     ours = np.concatenate([[0.0], base["cumhaz"]])[
         np.searchsorted(base["time"], bh["time"], side="right")]
     np.testing.assert_allclose(ours, bh["hazard"], rtol=1e-6)
+
+
+def test_forecast_churners_with_model_uncertainty(model, rossi):
+    live = rossi.assign(duration=20.0)
+    plain = forecast_churners(model, live, 30, segment_col="fin", n_draws=0)
+    ref = expected_churners(churn_probability(model, live, 30), segment=rossi["fin"])
+    np.testing.assert_allclose(plain["expected"], ref["expected"])
+    np.testing.assert_allclose(plain["sd"], ref["sd"])
+    assert (plain["sd_model"] == 0).all()
+    a = forecast_churners(model, live, 30, segment_col="fin", n_draws=100, seed=7)
+    b = forecast_churners(model, live, 30, segment_col="fin", n_draws=100, seed=7)
+    pd.testing.assert_frame_equal(a, b)  # seeded
+    assert (a["sd_model"] > 0).all() and (a["sd"] > a["sd_bernoulli"]).all()
+    np.testing.assert_allclose(a["sd"] ** 2, a["sd_bernoulli"] ** 2 + a["sd_model"] ** 2)
+    # a segment's count is far less certain than the in-sample total, which the refitted
+    # baseline pins to the observed number of events
+    assert a.loc[0, "sd_model"] > 3 * a.loc["all", "sd_model"]
