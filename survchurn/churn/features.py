@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
@@ -77,41 +78,87 @@ def _check_period(period_days: Any) -> None:
         raise ChurnDefinitionError(f"period_days must be a positive whole number, got {period_days!r}.")
 
 
-def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90) -> str:
-    """The SQL that computes the features (for inspection or another engine)."""
+def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
+                 category_dict: str | None = None) -> str:
+    """The SQL that computes the features (for inspection or another engine).
+
+    ``category_dict`` names a table ``(category, bit)`` with one bit per category (at most 63
+    categories); without it category breadth counts distinct (customer, category) pairs.
+    """
     cut = end_of_day(as_of)
     p1 = ts(cut - pd.Timedelta(days=period_days))
     p2 = ts(cut - pd.Timedelta(days=2 * period_days))
-    extra = ", amount" if log.has_amount else ""
-    extra += ", category" if log.has_category else ""
+    ev = f"{log.view} WHERE time <= {ts(cut)}"
     money = ""
     if log.has_amount:
         money = f""",
             SUM(amount) AS monetary_total, AVG(amount) AS monetary_mean,
             COALESCE(SUM(amount) FILTER (WHERE time > {p1}), 0) AS amount_last_period,
             COALESCE(SUM(amount) FILTER (WHERE time > {p2} AND time <= {p1}), 0) AS amount_prev_period"""
-    cats = ", COUNT(DISTINCT category) AS category_breadth" if log.has_category else ""
+    # three separate scans joined on customer_id: the window (a sort) carries only id and time,
+    # and distinct categories are counted as distinct (id, category) pairs, both much cheaper
+    # than one query carrying every column through the window
+    cats, cat_join, cat_agg = "", "", ""
+    if log.has_category and category_dict is not None:
+        # few distinct categories: one bit per category, OR-ed per customer in the main
+        # aggregate (exact; no extra scan, no hash table of (customer, category) pairs)
+        cats = ", a.category_bits AS category_breadth"
+        cat_agg = ", bit_count(bit_or(cd.bit)) AS category_bits"
+        ev_a = f"{log.view} e LEFT JOIN {category_dict} cd ON e.category = cd.category WHERE e.time <= {ts(cut)}"
+    else:
+        ev_a = ev
+        if log.has_category:
+            cats = ", COALESCE(c.category_breadth, 0) AS category_breadth"
+            cat_join = f"""LEFT JOIN (SELECT customer_id, COUNT(*) AS category_breadth
+                   FROM (SELECT DISTINCT customer_id, category FROM {ev} AND category IS NOT NULL) d
+                   GROUP BY customer_id) c ON a.customer_id = c.customer_id"""
+    day = float(DAY)
     return f"""
-    WITH ev AS (SELECT customer_id, time{extra} FROM {log.view} WHERE time <= {ts(cut)}),
-    g AS (SELECT *, {epoch('time')} - {epoch('LAG(time) OVER (PARTITION BY customer_id ORDER BY time)')} AS gap
-          FROM ev),
-    a AS (SELECT customer_id,
-            ({epoch(ts(as_of))} - {epoch('MAX(time)')}) / {float(DAY)} AS recency_days,
+    WITH a AS (
+        SELECT customer_id,
+            ({epoch(ts(as_of))} - {epoch('MAX(time)')}) / {day} AS recency_days,
             COUNT(*) AS frequency{money},
-            ({epoch(ts(as_of))} - {epoch('MIN(time)')}) / {float(DAY)} AS tenure_days,
-            ({epoch('MAX(time)')} - {epoch('MIN(time)')})
-                / NULLIF(COUNT(*) FILTER (WHERE gap > 0), 0) / {float(DAY)} AS ipt_mean_days,
-            STDDEV_SAMP(NULLIF(gap, 0)) / {float(DAY)} AS ipt_std_days,
+            ({epoch(ts(as_of))} - {epoch('MIN(time)')}) / {day} AS tenure_days,
+            ({epoch('MAX(time)')} - {epoch('MIN(time)')}) / {day} AS span_days,
             COUNT(*) FILTER (WHERE time > {p1}) AS n_last_period,
-            COUNT(*) FILTER (WHERE time > {p2} AND time <= {p1}) AS n_prev_period{cats}
-          FROM g GROUP BY customer_id)
+            COUNT(*) FILTER (WHERE time > {p2} AND time <= {p1}) AS n_prev_period{cat_agg}
+        FROM {ev_a} GROUP BY customer_id),
+    g AS (
+        SELECT customer_id, COUNT(*) FILTER (WHERE gap > 0) AS n_gaps,
+               STDDEV_SAMP(NULLIF(gap, 0)) / {day} AS ipt_std_days
+        FROM (SELECT customer_id,
+                     {epoch('time')} - {epoch('LAG(time) OVER (PARTITION BY customer_id ORDER BY time)')} AS gap
+              FROM {ev}) w
+        GROUP BY customer_id),
+    f AS (
+        SELECT a.* EXCLUDE (span_days{", category_bits" if cat_agg else ""}), a.span_days / NULLIF(g.n_gaps, 0) AS ipt_mean_days,
+               g.ipt_std_days{cats}
+        FROM a JOIN g ON a.customer_id = g.customer_id {cat_join})
     SELECT *,
         CAST(n_last_period AS DOUBLE) / NULLIF(n_prev_period, 0) AS trend_ratio,
         CASE WHEN (n_prev_period > 0 AND n_last_period < 0.5 * n_prev_period)
                OR (frequency >= 3 AND recency_days > ipt_mean_days + 2 * ipt_std_days)
              THEN 1 ELSE 0 END AS behaviour_break
-    FROM a ORDER BY customer_id
+    FROM f ORDER BY customer_id
     """
+
+
+def _category_dict(log: EventLog, as_of: pd.Timestamp) -> str | None:
+    """A temp table of one bit per category when there are at most 63 categories."""
+    if not log.has_category:
+        return None
+    cats = log.con.execute(
+        f"SELECT DISTINCT category FROM {log.view} WHERE time <= {ts(end_of_day(as_of))} "
+        "AND category IS NOT NULL LIMIT 64").df()
+    if len(cats) > 63:
+        return None
+    name = f"{log.view}_catbits"
+    cats["bit"] = np.left_shift(np.uint64(1), np.arange(len(cats), dtype=np.uint64))
+    log.con.register(name + "_df", cats)
+    log.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT category, "
+                    f"CAST(bit AS UBIGINT) AS bit FROM {name}_df").fetchall()
+    log.con.unregister(name + "_df")
+    return name
 
 
 def features(
@@ -147,7 +194,7 @@ def features(
             f"as_of {stamp:%Y-%m-%d} is later than the cut-off the log was read with "
             f"({log.as_of:%Y-%m-%d}). Fix: read the log without as_of= or with a later one."
         )
-    table = log.con.execute(features_sql(log, stamp, period_days)).df()
+    table = log.con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp))).df()
     for col in ("n_last_period", "n_prev_period", "frequency", "behaviour_break"):
         table[col] = table[col].astype("int64")
     if customers is not None:

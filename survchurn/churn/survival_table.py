@@ -148,12 +148,20 @@ def _inactivity(log: EventLog, d: InactivityChurn, cut: pd.Timestamp,
 
 
 def _entry_select(window_start: pd.Timestamp | None, agg: str) -> str:
+    """Final columns, computed in SQL (durations from epoch seconds), sorted by id."""
+    final = f"""
+        SELECT customer_id, entry_date, first_activity,
+               ({epoch('COALESCE(churn_date, last_activity)')} - {epoch('entry_date')}) / {float(DAY)} AS duration,
+               CAST(churn_date IS NOT NULL AS BIGINT) AS event, churn_date,
+               CASE WHEN churn_date IS NULL THEN '{ACTIVE}' END AS censor_reason,
+               last_activity, n_events
+        FROM {{src}} ORDER BY customer_id"""
     if window_start is None:
-        return (f" SELECT customer_id, first_activity AS entry_date, first_activity, last_activity, "
-                f"n_events, churn_date FROM {agg}")
-    return f""", hist AS (SELECT customer_id, MIN(time) AS entry_date FROM ev GROUP BY customer_id)
-        SELECT h.customer_id, h.entry_date, a.first_activity, a.last_activity, a.n_events, a.churn_date
-        FROM hist h LEFT JOIN {agg} a ON h.customer_id = a.customer_id"""
+        return f", src AS (SELECT customer_id, first_activity AS entry_date, * EXCLUDE (customer_id) FROM {agg})" \
+            + final.format(src="src")
+    return f""", hist AS (SELECT customer_id, MIN(time) AS entry_date FROM ev GROUP BY customer_id),
+        src AS (SELECT h.customer_id, h.entry_date, a.first_activity, a.last_activity, a.n_events, a.churn_date
+                FROM hist h LEFT JOIN {agg} a ON h.customer_id = a.customer_id)""" + final.format(src="src")
 
 
 def _partial(log: EventLog, d: PartialChurn, cut: pd.Timestamp) -> pd.DataFrame:
@@ -203,23 +211,16 @@ def _core(log: EventLog, d: ChurnDefinition, as_of: pd.Timestamp, cut: pd.Timest
     """The table and the rejected customers (those with events) as of ``cut``."""
     rejected: list[pd.DataFrame] = []
     if isinstance(d, InactivityChurn):
-        agg = _inactivity(log, d, cut, window_start)
+        out = _inactivity(log, d, cut, window_start)
         if window_start is not None:
-            gone = agg["first_activity"].isna()
-            rejected.append(pd.DataFrame({"customer_id": agg.loc[gone, "customer_id"],
+            gone = out["first_activity"].isna()
+            rejected.append(pd.DataFrame({"customer_id": out.loc[gone, "customer_id"],
                                           "reason": "no events in the data window (history before window_start only)"}))
-            agg = agg[~gone]
-        churned = agg["churn_date"].notna()
-        out = pd.DataFrame({"customer_id": agg["customer_id"], "entry_date": agg["entry_date"]})
-        end = agg["churn_date"].where(churned, agg["last_activity"])
-        out["duration"] = _days(end, agg["entry_date"])
-        out["event"] = churned.astype("int64")
-        out["churn_date"] = agg["churn_date"]
-        out["censor_reason"] = np.where(churned, None, ACTIVE)
-        out["last_activity"] = agg["last_activity"]
-        out["n_events"] = agg["n_events"].astype("int64")
+            out = out[~gone].reset_index(drop=True)
+            out["n_events"] = out["n_events"].astype("int64")
+        out = out.drop(columns="first_activity")
         if d.lapse == "first":
-            out["returned"] = churned & (agg["last_activity"] > agg["churn_date"])
+            out["returned"] = (out["event"] == 1) & (out["last_activity"] > out["churn_date"])
     elif isinstance(d, PartialChurn):
         agg = _partial(log, d, cut)
         churned = agg["k_churn"].notna()
@@ -242,7 +243,7 @@ def _core(log: EventLog, d: ChurnDefinition, as_of: pd.Timestamp, cut: pd.Timest
                                       "reason": "first event after as_of"}))
     rej = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(len(r) for r in rejected) \
         else pd.DataFrame({"customer_id": pd.Series([], dtype=object), "reason": pd.Series([], dtype=object)})
-    return out.reset_index(drop=True), rej
+    return out, rej
 
 
 def _contractual(log: EventLog, d: ContractualChurn, as_of: pd.Timestamp, cut: pd.Timestamp,
@@ -295,7 +296,7 @@ def _contractual(log: EventLog, d: ContractualChurn, as_of: pd.Timestamp, cut: p
     after = _customers_after(log, cut)
     after = after[~after.isin(customers.frame["customer_id"])]
     rej = pd.concat([rej, pd.DataFrame({"customer_id": after, "reason": "events but not in the customer table"})])
-    return out, rej.reset_index(drop=True)
+    return out.reset_index(drop=True), rej.reset_index(drop=True)
 
 
 def survival_table(
@@ -390,7 +391,8 @@ def survival_table(
         table = _add_horizon(log, definition, table, stamp, cut, horizon_days, observed_until, ws, customers)
     logger.info("survival table as of %s: %d customers, %d churned, %d rejected",
                 stamp, len(table), int(table["event"].sum()), len(rejected))
-    table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if not table["customer_id"].is_monotonic_increasing:
+        table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return SurvivalTable(table, rejected, definition, stamp, horizon_days, n_in, ws)
 
 

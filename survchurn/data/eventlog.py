@@ -371,7 +371,11 @@ def read_event_log(
     if problems:
         raise DataError(problems, context="event log")
     ttype = types[time_col]
-    if _is_time(ttype):
+    # columns already of the canonical type are used as they are (no per-row cast), so a clean
+    # Parquet file is read by a plain projection with filter pushdown
+    if ttype.upper() == "TIMESTAMP":
+        time_expr = quote(time_col)
+    elif _is_time(ttype):
         time_expr = f"CAST({quote(time_col)} AS TIMESTAMP)"
     elif ttype.upper() == "VARCHAR":
         if time_format:
@@ -384,7 +388,11 @@ def read_event_log(
             fix="convert it to dates (e.g. pandas.to_datetime) or pass text dates with time_format=",
         ))
     id_type = types[id_col]
-    if _is_numeric(id_type) and id_type.upper() not in ("FLOAT", "DOUBLE", "REAL"):
+    if id_type.upper() == "BIGINT":
+        id_expr = quote(id_col)
+    elif id_type.upper() in ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER"):
+        id_expr = f"CAST({quote(id_col)} AS BIGINT)"
+    elif _is_numeric(id_type) and id_type.upper() not in ("FLOAT", "DOUBLE", "REAL"):
         id_expr = f"TRY_CAST({quote(id_col)} AS BIGINT)"
     elif id_type.upper() in ("FLOAT", "DOUBLE", "REAL"):
         # float ids (pandas turns integer ids with gaps into floats): keep integral ones
@@ -394,7 +402,9 @@ def read_event_log(
     amount_expr = None
     if amount_col is not None:
         atype = types[amount_col]
-        if _is_numeric(atype):
+        if atype.upper() == "DOUBLE":
+            amount_expr = quote(amount_col)
+        elif _is_numeric(atype):
             amount_expr = f"CAST({quote(amount_col)} AS DOUBLE)"
         elif atype.upper() == "VARCHAR":
             amount_expr = f"TRY_CAST({quote(amount_col)} AS DOUBLE)"
@@ -411,7 +421,7 @@ def read_event_log(
     if amount_expr is not None:
         sel += [f"{amount_expr} AS amount", f"{quote(amount_col)} IS NULL AS _amount_null"]
     if category_col is not None:
-        sel.append(f"CAST({quote(category_col)} AS VARCHAR) AS category")
+        sel.append(f"{quote(category_col)} AS category")  # native type: no per-row cast
     if type_col is not None:
         sel.append(f"CAST({quote(type_col)} AS VARCHAR) AS event_type")
     columns = tuple(CANONICAL[a] for a, c in mapping.items() if c is not None)
@@ -472,12 +482,16 @@ def read_event_log(
                     ex = part["time"].dropna().astype(str).unique()[:_N_EXAMPLES].tolist() if "time" in part else []
                 row_problems.append(DataProblem(col, msg, counts[msg], ex, fix))
 
-    keep_where = f"reason IS NULL AND NOT ({after})"
+    # the clean view filters only on the problems actually found (none for clean data)
+    found = [f"NOT COALESCE({cond}, FALSE)" for cond, msg, _, _ in reasons if counts[msg]]
+    if cut is not None and n_after:
+        found.append(f"NOT ({after})")
+    keep_where = " AND ".join(found) or "TRUE"
     n_dup: int | None = None
     dedup = ""
     if duplicates != "keep":
         dups = con.execute(
-            f"SELECT {canon}, count(*) - 1 AS extra FROM {raw_name}_r WHERE {keep_where} "
+            f"SELECT {canon}, count(*) - 1 AS extra FROM {raw_name} WHERE {keep_where} "
             f"GROUP BY ALL HAVING count(*) > 1"
         ).df()
         n_dup = int(dups["extra"].sum()) if len(dups) else 0
@@ -505,7 +519,7 @@ def read_event_log(
                         [p for p in row_problems if p.message.startswith("exact duplicate")],
                         context="event log")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {dedup}{canon} FROM {raw_name}_r WHERE {keep_where}"
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {dedup}{canon} FROM {raw_name} WHERE {keep_where}"
     ).fetchall()
     rejected = (
         pd.concat(rejected_parts, ignore_index=True) if rejected_parts

@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from survchurn.churn.definitions import ChurnDefinition, ContractualChurn, InactivityChurn, PartialChurn
+from survchurn.churn.definitions import (
+    ChurnDefinition,
+    ContractualChurn,
+    InactivityChurn,
+    PartialChurn,
+)
 from survchurn.exceptions import ChurnDefinitionError
 
 

@@ -99,3 +99,17 @@ def test_feature_errors():
         features(log, "2020-02-01", customers=cust)
     with pytest.raises(ChurnDefinitionError, match="must be a CustomerTable"):
         features(log, "2020-02-01", customers=frame)
+
+
+def test_category_breadth_many_categories_uses_pair_count():
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"cid": rng.integers(0, 30, 2000),
+                          "t": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 300, 2000), unit="D"),
+                          "cat": rng.integers(0, 100, 2000).astype(str)})
+    log = read_event_log(frame, id_col="cid", time_col="t", category_col="cat")
+    f = features(log, "2020-12-31").table.set_index("customer_id")["category_breadth"]
+    ref = frame.groupby("cid")["cat"].nunique()
+    assert f.tolist() == ref.loc[f.index].tolist()
+    few = read_event_log(frame.assign(cat=frame["cat"].str[:1]), id_col="cid", time_col="t", category_col="cat")
+    f = features(few, "2020-12-31").table.set_index("customer_id")["category_breadth"]
+    assert f.tolist() == frame.assign(c=frame["cat"].str[:1]).groupby("cid")["c"].nunique().loc[f.index].tolist()
