@@ -67,6 +67,17 @@ add("rossi_ridge1", "se", terms_r, sqrt(diag(fit_ridge$var)))
 add("rossi_ridge1", "se2", terms_r, sqrt(diag(fit_ridge$var2)))
 add("rossi_ridge1", "loglik", "", fit_ridge$loglik[2])
 
+# LASSO and elastic net: glmnet (Breslow ties) minimises -loglik/n + lambda * ((1 - alpha)/2
+# ||b||^2 + alpha ||b||_1): CoxPH(ties="breslow", penalty=lambda * n, l1_ratio=alpha)
+if (requireNamespace("glmnet", quietly = TRUE)) {
+  xg <- as.matrix(rossi[, c("fin", "age", "race", "wexp", "mar", "paro", "prio")])
+  for (a in c(1, 0.5)) {
+    g <- glmnet::glmnet(xg, Surv(rossi$week, rossi$arrest), family = "cox", alpha = a,
+                        lambda = 0.02, standardize = FALSE, thresh = 1e-14, maxit = 1e6)
+    add(paste0("rossi_glmnet_alpha", a), "coef", colnames(xg), as.numeric(coef(g)))
+  }
+}
+
 # lung: ph.ecog as a factor (reference level 0), stratified on sex, cluster on institution
 lung2$ph.ecog <- factor(lung2$ph.ecog)
 fit_lung <- coxph(Surv(time, event) ~ age + ph.ecog + strata(sex), data = lung2)

@@ -284,3 +284,15 @@ def test_converges_to_the_optimum(rossi):
     # scaled by the standard errors: the Newton decrement is far below R's stopping point
     assert np.max(np.abs(grad * res.se.to_numpy())) < 1e-8
     assert model.n_iter_ <= 10
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_elastic_net_matches_glmnet(rossi, ref, l1_ratio):
+    # glmnet: -loglik/n + lambda * ((1 - alpha)/2 ||b||^2 + alpha ||b||_1), Breslow ties,
+    # standardize = FALSE, thresh = 1e-14: penalty = lambda * n. Tolerance 1e-6 absolute
+    # (glmnet's coordinate descent stops on its own threshold; zeros are exact in both).
+    res = CoxPH(ties="breslow", penalty=0.02 * len(rossi), l1_ratio=l1_ratio).fit(
+        rossi, "week", "arrest").result_
+    r = r_values(ref, f"rossi_glmnet_alpha{l1_ratio:g}", "coef")
+    np.testing.assert_allclose(res.params[r.index], r, atol=1e-6)
+    np.testing.assert_array_equal(res.params[r.index] == 0, r == 0)
