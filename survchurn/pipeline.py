@@ -24,15 +24,28 @@ from survchurn.churn.active_base import ActiveBaseChurn, active_base_churn
 from survchurn.churn.definitions import ChurnDefinition, InactivityChurn
 from survchurn.churn.features import features as point_in_time_features
 from survchurn.churn.landmark import landmark_table
+from survchurn.churn.lifecycle import StageResult, assign_stages, prepare_events
+from survchurn.churn.migration import (
+    ChurnTypesResult,
+    MigrationResult,
+    churn_types,
+    stage_migration,
+)
 from survchurn.churn.survival_table import SurvivalTable, survival_table
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.eventlog import EventLog, read_event_log
-from survchurn.exceptions import ConfigError, DataError, DataProblem
+from survchurn.exceptions import ConfigError, DataError, DataProblem, SurvchurnError
 from survchurn.reporting.document import Report, Section, Table
 from survchurn.reporting.i18n import t
 from survchurn.reporting.pdf import pdf_available, write_report
-from survchurn.reporting.sections import drivers_section, retention_section, summary_section
+from survchurn.reporting.sections import (
+    drivers_section,
+    lifecycle_section,
+    retention_section,
+    summary_section,
+)
+from survchurn.survival.by_stage import StageSurvival, stage_survival
 from survchurn.survival.cox import CoxPH, CoxResult
 from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
@@ -69,6 +82,9 @@ class Analysis:
         Cox model of the first lapse after ``landmark`` on behaviour measured at ``landmark``
         (see :func:`survchurn.churn.landmark.landmark_table`); ``None`` when too few customers.
     landmark : pandas.Timestamp or None
+    stages, migration, churn_types, stage_survival
+        Lifecycle stages at ``as_of``, migration since the previous quarter end, churn types
+        in the last quarters, and survival after ``landmark`` by the stage then.
     dataset : str
         A name for the data (shown in the report).
     data_fingerprint : str
@@ -84,6 +100,10 @@ class Analysis:
     logrank_by: dict[str, LogRankResult] = field(default_factory=dict)
     churn_rates: ActiveBaseChurn | None = None
     drivers: CoxResult | None = None
+    stages: StageResult | None = None
+    migration: MigrationResult | None = None
+    churn_types: ChurnTypesResult | None = None
+    stage_survival: StageSurvival | None = None
     landmark: pd.Timestamp | None = None
     dataset: str = ""
     data_fingerprint: str = ""
@@ -178,10 +198,21 @@ def analyse(
             continue
         km_by[label] = KaplanMeier().fit(table, group_col=col).result_
         logrank_by[label] = logrank_test(table, group_col=col)
+    window = getattr(definition, "window_days", 90)
+    say("lifecycle stages and migration")
+    life = _lifecycle(elog, st.as_of, window)
     landmark = _landmark(st.as_of)
     say(f"Cox driver model on behaviour at {landmark.date()}")
     drivers = _driver_model(elog, landmark, st.as_of, getattr(definition, "window_days", 90))
+    if life.get("prepared") is not None:
+        try:
+            life["stage_survival"] = stage_survival(life["prepared"], landmark, until=st.as_of,
+                                                    churn_window_days=window)
+        except SurvchurnError as exc:
+            log.info("no survival by stage: %s", exc)
+    life.pop("prepared", None)
     return Analysis(
+        **life,
         drivers=drivers, landmark=landmark if drivers is not None else None,
         as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
         km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
@@ -223,6 +254,23 @@ def _driver_model(elog: EventLog, landmark: pd.Timestamp, as_of: pd.Timestamp,
         x["spend_doubling"] = np.log2(1.0 + lt["monetary_mean"].clip(lower=0))
     keep = [c for c in x.columns if c in ("duration", "event") or x[c].std() > 0]
     return CoxPH().fit(x[keep]).result_
+
+
+def _lifecycle(elog: EventLog, as_of: pd.Timestamp, window: int) -> dict[str, Any]:
+    """Stages at ``as_of``, migration since the previous quarter end, recent churn types."""
+    out: dict[str, Any] = {}
+    try:
+        prepared = prepare_events(elog)
+        out["prepared"] = prepared
+        out["stages"] = assign_stages(prepared, as_of, churn_window_days=window)
+        ends = [as_of.normalize() - pd.offsets.QuarterEnd(k) for k in (3, 2, 1)]
+        ends = [d for d in ends if elog.min_time is not None and d > elog.min_time]
+        if ends:
+            out["migration"] = stage_migration(prepared, ends[-1], as_of, churn_window_days=window)
+            out["churn_types"] = churn_types(prepared, [*ends, as_of], churn_window_days=window)
+    except SurvchurnError as exc:  # too little history for stages: the report goes without
+        log.info("no lifecycle stages: %s", exc)
+    return out
 
 
 def _pct(x: float) -> str:
@@ -283,6 +331,9 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
         _summary(a, lang),
         retention_section(a.km_overall, segment_names, lang=lang, font_path=font_path),
     ]
+    if a.stages is not None:
+        sections.append(lifecycle_section(a.stages, a.migration, a.churn_types, a.stage_survival,
+                                          lang=lang, font_path=font_path))
     if a.drivers is not None and a.landmark is not None:
         labels = {v: t(f"var.{v}", lang) for v in DRIVER_VARIABLES}
         intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",

@@ -15,16 +15,28 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from survchurn.churn.lifecycle import StageResult
+from survchurn.churn.migration import ChurnTypesResult, MigrationResult
 from survchurn.plotting._style import use_report_style
 from survchurn.plotting.forest import forest_table, plot_forest
 from survchurn.plotting.km import plot_km
-from survchurn.reporting.document import Figure, KeyFigures, Note, Paragraph, Section, Table
-from survchurn.reporting.i18n import t
+from survchurn.plotting.lifecycle import plot_stage_migration, plot_stage_survival
+from survchurn.reporting.document import (
+    BulletList,
+    Figure,
+    KeyFigures,
+    Note,
+    Paragraph,
+    Section,
+    Table,
+)
+from survchurn.reporting.i18n import LABELS, t
+from survchurn.survival.by_stage import StageSurvival
 from survchurn.survival.cox import CoxResult
 from survchurn.survival.kaplan_meier import KaplanMeierResult
 
-__all__ = ["drivers_section", "drivers_table", "retention_section", "retention_table",
-           "summary_section"]
+__all__ = ["drivers_section", "drivers_table", "lifecycle_section", "retention_section",
+           "retention_table", "summary_section"]
 
 _HORIZONS = (90, 180, 365)
 
@@ -102,8 +114,6 @@ def summary_section(
     figures: Mapping[str, Any], findings: list[str], notes: list[str] | None = None, lang: str = "en"
 ) -> Section:
     """Executive summary: headline key figures, then findings in plain words."""
-    from survchurn.reporting.document import BulletList
-
     blocks: list[Any] = [KeyFigures(dict(figures))]
     if findings:
         blocks.append(BulletList(list(findings)))
@@ -160,3 +170,68 @@ def drivers_section(cox: CoxResult, labels: Mapping[str, str], intro: str, lang:
         Table(drivers_table(cox, labels, lang), caption=t("drivers.table", lang), formats=fmt,
               footnote=t("note.hazard_ratio", lang)),
     ])
+
+
+def _stage_label(stage: str, lang: str) -> str:
+    return t(f"stage.{stage}", lang) if f"stage.{stage}" in LABELS[lang] else str(stage)
+
+
+def _churn_type_label(kind: str, lang: str) -> str:
+    key = "churn_type." + kind.split(" (")[0].replace(" ", "_").replace("-", "_")
+    return t(key, lang) if key in LABELS[lang] else kind
+
+
+def lifecycle_section(stages: StageResult, migration: MigrationResult | None,
+                      types: ChurnTypesResult | None, by_stage: StageSurvival | None,
+                      lang: str = "en", font_path: str | None = None) -> Section:
+    """Stage mix, migration since the last period, churn types and survival by stage."""
+    mix = stages.to_frame().reset_index()
+    mix = pd.DataFrame({
+        t("col.stage", lang): [_stage_label(s, lang) for s in mix["stage"]],
+        t("col.customers", lang): mix["customers"].to_numpy(),
+        t("col.share", lang): mix["share"].to_numpy(),
+    })
+    blocks: list[Any] = [
+        Paragraph(t("lifecycle.intro", lang)),
+        Table(mix, caption=t("lifecycle.mix", lang, as_of=str(stages.as_of.date())),
+              formats={t("col.customers", lang): ",.0f", t("col.share", lang): ".1%"}),
+        Paragraph(t("lifecycle.rules", lang)),
+        BulletList(stages.rules_text()),
+    ]
+    if migration is not None:
+        with use_report_style(lang, font_path):
+            fig, ax = plt.subplots(figsize=(7.2, 4.4))
+            plot_stage_migration(migration, ax=ax)
+            ax.set_xticklabels([_stage_label(x.get_text(), lang) for x in ax.get_xticklabels()])
+            ax.set_yticklabels([_stage_label(y.get_text(), lang) for y in ax.get_yticklabels()])
+            fig.tight_layout()
+            caption = t("lifecycle.migration", lang, start=str(migration.as_of_from.date()),
+                        end=str(migration.as_of_to.date()))
+            blocks.append(Figure(fig, caption=caption))
+        plt.close(fig)
+    if types is not None:
+        frame = types.to_frame()
+        last = frame[frame["period_end"] == frame["period_end"].max()]
+        blocks.append(Table(pd.DataFrame({
+            t("col.churn_type", lang): [_churn_type_label(k, lang) for k in last["churn_type"]],
+            t("col.stage", lang): [_stage_label(s, lang) for s in last["stage"]],
+            t("col.customers", lang): last["customers"].to_numpy(),
+            t("col.share", lang): last["share"].to_numpy(),
+        }), caption=t("lifecycle.types", lang, start=str(pd.Timestamp(last["period_start"].iloc[0]).date()),
+                      end=str(pd.Timestamp(last["period_end"].iloc[0]).date())),
+            formats={t("col.customers", lang): ",.0f", t("col.share", lang): ".1%"}))
+    if by_stage is not None:
+        title = t("lifecycle.survival", lang, as_of=str(by_stage.as_of.date()))
+        with use_report_style(lang, font_path):
+            fig, ax = plt.subplots(figsize=(7.2, 4.6))
+            plot_stage_survival(by_stage, ax=ax, title=title, xlabel=t("col.time_days", lang),
+                                ylabel=t("col.survival", lang))
+            fig.tight_layout()
+            blocks.append(Figure(fig, caption=title))
+        plt.close(fig)
+        if by_stage.logrank is not None:
+            p = by_stage.logrank.p_value
+            blocks.append(Paragraph(t("lifecycle.logrank", lang, chisq=f"{by_stage.logrank.chisq:.1f}",
+                                      df=by_stage.logrank.df,
+                                      p="< 0.001" if p < 0.001 else f"{p:.3f}")))
+    return Section("lifecycle", blocks=blocks)
