@@ -95,6 +95,12 @@ fit_heart_b <- coxph(Surv(start, stop, event) ~ age + year + surgery + transplan
                      data = heart2, ties = "breslow")
 save_fit("heart_breslow", fit_heart_b)
 
+# late entry + strata, one stratum without events. cox_entry_strata.csv was simulated once in
+# Python (numpy default_rng(0): 300 rows, durations 1..49, entry = floor(duration * U(0, 0.9)))
+es <- read.csv(file.path(out_dir, "cox_entry_strata.csv"))
+fit_es <- coxph(Surv(entry, duration, event) ~ x + strata(g), data = es)
+save_fit("entry_strata", fit_es)
+
 write.csv(do.call(rbind, rows), file.path(out_dir, "cox_values.csv"), row.names = FALSE)
 
 # cox.zph (survival 3.x score test)
@@ -108,6 +114,7 @@ for (tr in c("km", "identity", "rank", "log")) zadd("rossi_efron", tr, cox.zph(f
 zadd("rossi_breslow", "km", cox.zph(fit_breslow, transform = "km"))
 zadd("lung_strata", "km", cox.zph(fit_lung, transform = "km"))
 zadd("heart", "identity", cox.zph(fit_heart, transform = "identity"))
+zadd("entry_strata", "km", cox.zph(fit_es, transform = "km"))
 write.csv(do.call(rbind, zrows), file.path(out_dir, "cox_zph.csv"), row.names = FALSE)
 z <- cox.zph(fit_efron, transform = "km")
 write.csv(data.frame(x = z$x, time = z$time, z$y), file.path(out_dir, "cox_zph_resid.csv"),

@@ -296,3 +296,11 @@ def test_elastic_net_matches_glmnet(rossi, ref, l1_ratio):
     r = r_values(ref, f"rossi_glmnet_alpha{l1_ratio:g}", "coef")
     np.testing.assert_allclose(res.params[r.index], r, atol=1e-6)
     np.testing.assert_array_equal(res.params[r.index] == 0, r == 0)
+
+
+def test_late_entry_with_strata_and_an_event_free_stratum(ref):
+    # lifelines 0.30 gives a different estimate here; R's coxph(Surv(entry, duration, event)
+    # ~ x + strata(g)) is the reference.
+    d = pd.read_csv(REF / "cox_entry_strata.csv")
+    res = CoxPH().fit(d, entry_col="entry", strata="g", covariates=["x"]).result_
+    check_against_r(res, ref, "entry_strata")

@@ -36,6 +36,8 @@ def fits():
                                        strata="sex"),
             "heart": CoxPH().fit(heart, "stop", "event", entry_col="start",
                                  covariates=["age", "year", "surgery", "transplant"]),
+            "entry_strata": CoxPH().fit(pd.read_csv(REF / "cox_entry_strata.csv"),
+                                        entry_col="entry", strata="g", covariates=["x"]),
         }
 
 
