@@ -24,6 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from survchurn._fonts import FontInfo, css_font_stack
 from survchurn.exceptions import ReportError
 from survchurn.reporting.document import (
     BulletList,
@@ -37,7 +38,6 @@ from survchurn.reporting.document import (
     Table,
     format_value,
 )
-from survchurn._fonts import FontInfo, css_font_stack
 from survchurn.reporting.i18n import LABELS, html_lang, t
 
 __all__ = ["CSP", "render_html", "template_environment"]

@@ -30,10 +30,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from survchurn._fonts import FontInfo, find_cjk_font
 from survchurn._io import atomic_write_bytes, atomic_write_text
 from survchurn.exceptions import ConfigError, DependencyError, ReportError
 from survchurn.reporting.document import Report
-from survchurn._fonts import FontInfo, find_cjk_font
 from survchurn.reporting.html import render_html
 
 __all__ = ["ENABLE_PDF_HINT", "pdf_available", "render_pdf", "write_report"]
