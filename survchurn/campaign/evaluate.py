@@ -158,11 +158,11 @@ def _tier_order(tiers: pd.Series) -> list[str]:
 
 def _cox(frame: pd.DataFrame, strata: str | None, alpha: float) -> tuple[float, float, float]:
     """(log HR of treatment, its SE, p) or NaNs when the model cannot be fitted."""
-    cols = ["duration", "event", "_treated"] + ([strata] if strata else [])
+    cols = ["duration", "event", "treated"] + ([strata] if strata else [])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SmallGroupWarning)
-            fit = CoxPH(alpha=alpha).fit(frame[cols], covariates=["_treated"], strata=strata,
+            fit = CoxPH(alpha=alpha).fit(frame[cols], covariates=["treated"], strata=strata,
                                          categorical=[])
     except ModelError as exc:
         logger.warning("Cox model of treatment failed: %s", exc)
@@ -175,12 +175,12 @@ def _cox(frame: pd.DataFrame, strata: str | None, alpha: float) -> tuple[float, 
 def _segment(frame: pd.DataFrame, label: str, horizon: float, tau: float, arms: Sequence[str],
              alpha: float, strata: str | None) -> tuple[dict[str, Any], KaplanMeierResult, tuple]:
     z = norm.ppf(1 - alpha / 2)
-    km = KaplanMeier(alpha=alpha).fit(frame, "duration", "event", group_col="_arm").result_
+    km = KaplanMeier(alpha=alpha).fit(frame, "duration", "event", group_col="arm").result_
     at = km.at([horizon]).set_index("group")
     rm = km.rmst(tau).set_index("group")
     c, t = arms
-    n = frame.groupby("_arm").size()
-    ev = frame.groupby("_arm")["event"].sum()
+    n = frame.groupby("arm").size()
+    ev = frame.groupby("arm")["event"].sum()
     row: dict[str, Any] = {"segment": label, "n_control": int(n.get(c, 0)),
                            "n_treated": int(n.get(t, 0)), "events_control": int(ev.get(c, 0)),
                            "events_treated": int(ev.get(t, 0))}
@@ -209,7 +209,7 @@ def _segment(frame: pd.DataFrame, label: str, horizon: float, tau: float, arms: 
     with np.errstate(over="ignore"):  # a separated arm gives a huge coefficient (and a warning)
         row.update(hr=np.exp(b), hr_lower=np.exp(b - z * se_b), hr_upper=np.exp(b + z * se_b),
                    log_hr=b, log_hr_se=se_b, hr_p=p_b)
-    lr = logrank_test(frame, "duration", "event", group_col="_arm")
+    lr = logrank_test(frame, "duration", "event", group_col="arm")
     tab = lr.table.set_index("group")
     o_e, var = float(tab.loc[t, "o_minus_e"]), float(lr.variance.loc[t, t])
     row.update(logrank_chisq=lr.chisq, logrank_p=lr.p_value)
@@ -264,21 +264,21 @@ def evaluate_outcomes(outcomes: pd.DataFrame, *, horizon_days: float, tau: float
                          for c in missing], "campaign outcomes")
     frame = pd.DataFrame({"duration": outcomes[duration_col].to_numpy(float),
                           "event": outcomes[event_col].to_numpy(),
-                          "_arm": outcomes[arm_col].to_numpy(),
-                          "_treated": (outcomes[arm_col] == arms[1]).to_numpy(float)})
+                          "arm": outcomes[arm_col].to_numpy(),
+                          "treated": (outcomes[arm_col] == arms[1]).to_numpy(float)})
     if tier_col is not None:
-        frame["_tier"] = outcomes[tier_col].astype(str).to_numpy()
+        frame["tier"] = outcomes[tier_col].astype(str).to_numpy()
     if tau is None:
         tau = float(horizon_days)
     tiers = _tier_order(outcomes[tier_col]) if tier_col is not None else []
-    strata = "_tier" if len(tiers) > 1 else None
+    strata = "tier" if len(tiers) > 1 else None
     row, km, (o_e, var) = _segment(frame, OVERALL, horizon_days, tau, arms, alpha, strata)
     rows, kms, lr_parts = [], {OVERALL: km}, []
     for tier in tiers:
-        sub = frame[frame["_tier"] == tier]
-        if sub["_arm"].nunique() < 2:
+        sub = frame[frame["tier"] == tier]
+        if sub["arm"].nunique() < 2:
             warnings.warn(f"campaign: tier {tier!r} has customers in one arm only "
-                          f"({sub['_arm'].iloc[0]!r}); it is left out of the tier rows",
+                          f"({sub['arm'].iloc[0]!r}); it is left out of the tier rows",
                           SmallGroupWarning, stacklevel=2)
             continue
         r, k, part = _segment(sub, str(tier), horizon_days, tau, arms, alpha, None)
@@ -289,7 +289,7 @@ def evaluate_outcomes(outcomes: pd.DataFrame, *, horizon_days: float, tau: float
         o_e, var = sum(p[0] for p in lr_parts), sum(p[1] for p in lr_parts)
         row["logrank_chisq"] = o_e**2 / var
         row["logrank_p"] = float(chi2.sf(row["logrank_chisq"], 1))
-        shares = frame.groupby("_tier")["_treated"].mean()
+        shares = frame.groupby("tier")["treated"].mean()
         if shares.max() - shares.min() > 0.05:
             warnings.warn(f"campaign: the treated share differs across tiers ({shares.min():.0%} to "
                           f"{shares.max():.0%}); the overall churn rates mix tiers in different "

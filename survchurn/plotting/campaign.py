@@ -99,6 +99,10 @@ def plot_tier_effects(result: CampaignResult, measure: str = "hr", ax: Axes | No
     ax.axvline(_NULL[measure], color="#7f7f7f", lw=0.8, ls="--", zorder=0)
     if measure == "hr":
         ax.set_xscale("log")
+        lo, hi = ax.get_xlim()
+        ticks = [v for v in (0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0)
+                 if lo <= v <= hi]
+        ax.xaxis.set_major_locator(mticker.FixedLocator(ticks))
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     elif measure in ("risk_diff", "rel_change"):
