@@ -2,7 +2,7 @@
 
 The simulated campaign is described in conftest.py. Robustness, not luck: the same evaluation
 was run offline on 33 simulated campaigns (simulator and campaign seeds 0-32, everything else
-as in conftest.py). Per tier, the 95% intervals covered the true sample effect in 94-100% of
+as in conftest.py; script: tests/campaign/coverage_check.py). Per tier, the 95% intervals covered the true sample effect in 94-100% of
 the seeds (risk difference: green 94%, yellow 94%, orange 94%, red 97%; hazard ratio: 94%,
 94%, 94%, 100%; RMST difference 94-100%), the standardised errors (estimate - truth) / SE had
 mean -0.22 to 0.12 and SD 0.83 to 1.17, and the effect was significant (HR interval below 1)
