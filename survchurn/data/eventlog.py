@@ -119,7 +119,8 @@ class EventLog:
     n_rows_in, n_rows : int
         Rows read, rows kept.
     n_customers_in : int
-        Distinct non-null customer ids read (before rejecting rows).
+        Distinct non-null customer ids read (before rejecting rows), leaving out customers
+        whose only events are clean events after ``as_of``.
     n_after_as_of : int
         Rows left out because they are later than ``as_of`` (not errors).
     n_duplicates : int or None
@@ -448,7 +449,8 @@ def read_event_log(
     ).fetchall()
     after = f"time > {sql_ts(cut)}" if cut is not None else "FALSE"
     stats_sql = (
-        f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL AND {after}), count(DISTINCT customer_id), "
+        f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL AND {after}), "
+        f"count(DISTINCT customer_id) FILTER (WHERE reason IS NOT NULL OR NOT ({after})), "
         + ", ".join(f"count(*) FILTER (WHERE reason = '{msg}')" for _, msg, _, _ in reasons)
         + f" FROM {raw_name}_r"
     )

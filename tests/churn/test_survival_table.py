@@ -102,6 +102,13 @@ def test_events_after_as_of_and_nothing_lost():
     assert st.n_customers_in == len(st.table) + len(st.rejected) == 4
 
 
+def test_log_read_with_as_of_keeps_the_count():
+    log = read_event_log(_toy(), id_col="cid", time_col="ts", as_of="2020-07-01")
+    st = survival_table(log, InactivityChurn(30), "2020-07-01")
+    # d only has an event after as_of: left out when reading, so not a customer of this log
+    assert log.n_after_as_of == 1 and st.n_customers_in == len(st.table) + len(st.rejected) == 3
+
+
 def test_horizon_label_marks_unobservable():
     log = read_event_log(_toy(), id_col="cid", time_col="ts")
     st = survival_table(log, InactivityChurn(30), "2020-03-10", horizon_days=30).table.set_index("customer_id")
