@@ -136,13 +136,24 @@ class EventLog:
     rejected: pd.DataFrame
     n_rows_in: int
     n_rows: int
-    n_customers_in: int
     n_after_as_of: int = 0
     n_duplicates: int | None = None
     as_of: pd.Timestamp | None = None
     min_time: pd.Timestamp | None = None
     max_time: pd.Timestamp | None = None
     _keep: list[Any] = field(default_factory=list, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_customers_in(self) -> int:
+        """Distinct customers read: those with clean events plus those whose rows were all
+        rejected (customers seen only after a read-time ``as_of`` are left out). Counted on
+        first use (one scan), then cached."""
+        if "n_customers_in" not in self._cache:
+            n_clean = self.con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT customer_id FROM {self.view}) d").fetchall()[0][0]
+            self._cache["n_customers_in"] = int(n_clean) + len(self.rejected_customers())
+        return self._cache["n_customers_in"]
 
     @property
     def has_amount(self) -> bool:
@@ -192,7 +203,7 @@ class EventLog:
         span = f"{self.min_time:%Y-%m-%d}..{self.max_time:%Y-%m-%d}" if self.min_time is not None else "empty"
         return (
             f"<EventLog {self.n_rows:,} events ({self.n_rows_in:,} read, {len(self.rejected):,} rejected), "
-            f"{self.n_customers_in:,} customers, {span}; columns: {cols}>"
+            f"{span}; columns: {cols}>"
         )
 
 
@@ -450,7 +461,6 @@ def read_event_log(
     after = f"time > {sql_ts(cut)}" if cut is not None else "FALSE"
     stats_sql = (
         f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL AND {after}), "
-        f"count(DISTINCT customer_id) FILTER (WHERE reason IS NOT NULL OR NOT ({after})), "
         + ", ".join(f"count(*) FILTER (WHERE reason = '{msg}')" for _, msg, _, _ in reasons)
         + f" FROM {raw_name}_r"
     )
@@ -461,8 +471,8 @@ def read_event_log(
             con.close()
         raise DataError([DataProblem(None, f"the source cannot be read: {str(exc).splitlines()[0]}", 0,
                                      fix="check the column types")], context="event log") from exc
-    n_in, n_after, n_cust = int(stats[0]), int(stats[1]), int(stats[2])
-    counts = {msg: int(c) for (_, msg, _, _), c in zip(reasons, stats[3:], strict=True)}
+    n_in, n_after = int(stats[0]), int(stats[1])
+    counts = {msg: int(c) for (_, msg, _, _), c in zip(reasons, stats[2:], strict=True)}
     if n_in == 0:
         if own:
             con.close()
@@ -539,7 +549,7 @@ def read_event_log(
     return EventLog(
         con=con, view=view, columns=columns,
         source_columns={CANONICAL[a]: c for a, c in mapping.items() if c is not None},
-        rejected=rejected, n_rows_in=n_in, n_rows=int(kept[0]), n_customers_in=n_cust,
+        rejected=rejected, n_rows_in=n_in, n_rows=int(kept[0]),
         n_after_as_of=n_after, n_duplicates=n_dup, as_of=cut,
         min_time=pd.Timestamp(kept[1]) if kept[1] is not None else None,
         max_time=pd.Timestamp(kept[2]) if kept[2] is not None else None,

@@ -42,6 +42,6 @@ def test_malformed_logs_raise_only_survchurn_errors(rows, names, w, as_of, parti
         except SurvchurnError:
             return
     # nothing lost: every customer is in the table or in the rejected list, once
-    assert table.n_customers_in == len(table.table) + len(table.rejected)
+    assert log.n_customers_in == table.n_customers_in == len(table.table) + len(table.rejected)
     assert not set(table.table["customer_id"]) & set(table.rejected["customer_id"])
     assert len(feats.table) == len(table.table)

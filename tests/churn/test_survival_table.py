@@ -57,7 +57,7 @@ def test_cdnow_counts_and_durations_equal_plain_pandas(cdnow, cdnow_log, lapse, 
     assert len(t) == len(ref) == 23_570
     assert int(t["event"].sum()) == int(ref["event"].sum())
     assert int((t["event"] == 0).sum()) == int((ref["event"] == 0).sum())
-    assert len(st.rejected) == 0 and st.n_customers_in == 23_570
+    assert len(st.rejected) == 0 and st.n_customers_in == cdnow_log.n_customers_in == 23_570
     # a sample of durations (and every one, since it is cheap): exact
     rng = np.random.default_rng(3)
     sample = rng.choice(ref.index.to_numpy(), size=500, replace=False)
@@ -99,14 +99,15 @@ def test_events_after_as_of_and_nothing_lost():
     log = read_event_log(_toy(), id_col="cid", time_col="ts")
     st = survival_table(log, InactivityChurn(30), "2020-07-01")
     assert st.rejected.set_index("customer_id").loc["d", "reason"] == "first event after as_of"
-    assert st.n_customers_in == len(st.table) + len(st.rejected) == 4
+    assert log.n_customers_in == st.n_customers_in == len(st.table) + len(st.rejected) == 4
 
 
 def test_log_read_with_as_of_keeps_the_count():
     log = read_event_log(_toy(), id_col="cid", time_col="ts", as_of="2020-07-01")
     st = survival_table(log, InactivityChurn(30), "2020-07-01")
     # d only has an event after as_of: left out when reading, so not a customer of this log
-    assert log.n_after_as_of == 1 and st.n_customers_in == len(st.table) + len(st.rejected) == 3
+    assert log.n_after_as_of == 1
+    assert log.n_customers_in == st.n_customers_in == len(st.table) + len(st.rejected) == 3
 
 
 def test_horizon_label_marks_unobservable():
