@@ -1,9 +1,15 @@
 """Shared SQL fragments for the churn stage.
 
-The SQL is written for DuckDB but kept portable: durations come from epoch seconds
-(``EXTRACT(EPOCH FROM ts)``, which DuckDB, PostgreSQL and Snowflake all read) instead of
-dialect-specific date arithmetic, and counts use ``count(*) FILTER (WHERE ...)`` (SQL:2003).
-The few DuckDB-only pieces are marked where they are used (``range()`` as a numbers table).
+The SQL is written for DuckDB but kept portable where a portable form exists: durations come
+from epoch seconds (``EXTRACT(EPOCH FROM ts)``, which DuckDB, PostgreSQL and Snowflake all read)
+instead of dialect-specific date arithmetic; timestamps are standard ``TIMESTAMP '...'``
+literals; counts use ``count(*) FILTER (WHERE ...)`` (SQL:2003); gaps use ``LAG``/``LEAD``
+window functions; quantiles use ``percentile_cont(...) WITHIN GROUP (ORDER BY ...)``.
+
+DuckDB-only pieces, to replace when porting: ``range()`` as a numbers table (PostgreSQL:
+``generate_series``), ``SELECT * EXCLUDE (...)``, ``GROUP BY ALL``, ``bit_or``/``bit_count``
+for category breadth (else the distinct-pairs form in ``features_sql`` is portable), a list
+argument to ``percentile_cont``, ``TRY_CAST``/``TRY_STRPTIME`` in validation.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Conventions (see :func:`survival_table`):
 * the clock of a customer starts at ``entry_date``: the first activity (the contract start
   for contractual churn when a start column is given); durations are in days (float);
 * **inactivity churn** is dated at the last activity (``lapse="last"``) or at the activity
-  that starts the first lapse of more than W days (``lapse="first"``). A customer whose lapse is not yet observable is censored **at the last activity**, not
-  at ``as_of``: all we know is that churn happens at that activity or later (``T >= last``).
+  that starts the first lapse of more than W days (``lapse="first"``). A customer whose lapse
+  is not yet observable is censored **at the last activity**, not at ``as_of``: all we know is that churn happens at that activity or later (``T >= last``).
   Censoring at ``as_of`` would claim ``T > as_of`` although the customer may already have
   lapsed at the last activity, and would bias survival upwards by up to W days. Equivalently,
   on the "recognition" clock (churn known W days after the last activity), a customer is alive
