@@ -162,6 +162,33 @@ def child(method: str, path: str, threads: int, memory_limit: str) -> None:
     print(json.dumps(out))
 
 
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _run_capped(cmd: list[str], env: dict, cap: float) -> tuple[str, str, bool]:
+    """Run ``cmd``; kill it if its resident memory passes ``cap`` bytes (Linux /proc)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
+        killed = False
+        while proc.poll() is None:
+            if _rss(proc.pid) > cap:
+                proc.kill()
+                killed = True
+            time.sleep(0.2)
+        proc.wait()
+        out.seek(0)
+        err.seek(0)
+        return out.read(), err.read(), killed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=lambda s: int(s.replace("_", "")), default=10_000_000)
@@ -170,6 +197,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (it spills beyond)")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--memory-cap-gb", type=float, default=14.0,
+                        help="kill a method whose resident memory passes this (protects a shared machine)")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -189,16 +218,21 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--threads", str(args.threads), "--memory-limit", args.memory_limit,
                    "--child", method, str(path)]
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if proc.returncode:
-                print(f"{method} failed:\n{proc.stderr[-3000:]}")
+            cap = args.memory_cap_gb * 1024**3
+            stdout, stderr, killed = _run_capped(cmd, env, cap)
+            if killed:
+                print(f"{method:>7}: stopped at {args.memory_cap_gb} GB resident memory (cap set to protect "
+                      "the shared machine); no result", flush=True)
+                continue
+            if not stdout.strip():
+                print(f"{method} failed:\n{stderr[-3000:]}")
                 return 1
-            results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+            results[method] = json.loads(stdout.strip().splitlines()[-1])
             r = results[method]
             print(f"{method:>7}: total {r['total_s']:6.1f} s (read+validate {r['read_validate_s']:.1f}, "
                   f"survival table {r['survival_table_s']:.1f}, features {r['features_s']:.1f}); "
                   f"CPU {r['cpu_s']:.1f} s; peak {r['peak_mb'] / 1024:.2f} GB", flush=True)
-        if "pandas" in results:
+        if "pandas" in results and "duckdb" in results:
             d, p = results["duckdb"], results["pandas"]
             print(f"  ratio: pandas / duckdb = {p['total_s'] / d['total_s']:.1f}x wall time, "
                   f"{p['cpu_s'] / d['cpu_s']:.1f}x CPU time, "
