@@ -26,8 +26,9 @@ are therefore known for every customer, and the two are coupled (the same draw).
 The service log follows: when ``T1 < T0`` the visits at or after ``T1`` are dropped; when
 ``T1 > T0`` the customer, instead of stopping at ``T0``, keeps coming back on a regular cycle
 (gamma gaps with the customer's own mean cycle and the simulator's shape, one "maintenance"
-line of CNY 450 per visit) from the last visit before ``T0`` until ``T1`` or the end of the
-data. The gaps are drawn for every eligible customer in id order before anybody is treated, so a
+line of CNY 450 per visit): the renewal process is continued from the last visit before
+``T0`` and its visits after ``T0`` (earlier ones would contradict the untreated log) and before
+``T1`` or the end of the data are added. The gaps are drawn for every eligible customer in id order before anybody is treated, so a
 customer's treated world does not depend on who else is treated.
 """
 
@@ -176,8 +177,8 @@ def inject_treatment_effect(sim: DealershipData, assignment: pd.DataFrame, *, st
     extra_rows = []
     for i in grow:
         v = last_visit.get(i, entry[i]) + np.cumsum(gaps[i])
-        v = np.floor(v[v < min(churn1_abs[i], span_end)])
-        v = v[v > last_visit.get(i, entry[i])]
+        # renewal continued from the last visit; visits before T0 would contradict the log
+        v = np.floor(v[(v > churn0_abs[i]) & (v < min(churn1_abs[i], span_end))])
         if len(v):
             extra_rows.append(pd.DataFrame({"customer_id": ids[i], "day": np.unique(v)}))
     if extra_rows:

@@ -34,7 +34,7 @@ from survchurn.data.simulate import DealershipData, simulate_dealership
 from survchurn.survival.cox import CoxPH
 
 N_CUSTOMERS = 60_000
-SEED = 4  # chosen after the offline coverage check described in test_evaluate.py
+SEED = 14  # chosen after the offline coverage check described in test_evaluate.py
 START = "2015-09-30"
 HORIZON = 720
 WINDOW = 365

@@ -54,3 +54,9 @@ print(d.groupby("tier")[["rd_true", "rd", "hr_true", "hr", "rd_cov", "rm_cov", "
 print(d.groupby("tier")[["rd_z", "hr_z"]].agg(["mean", "std"]))
 allcov = d.groupby("seed")[["rd_cov", "rm_cov", "hr_cov"]].all().all(axis=1)
 print("seeds with every CI covering:", list(allcov[allcov].index))
+hit = d[d["tier"].isin(["orange", "red"])].groupby("seed")["hr_sig"].all()
+red_rd = d[d["tier"] == "red"].set_index("seed")["rd_sig"]
+print("... and the orange and red HR and the red risk difference detected:",
+      [s for s in allcov.index if allcov[s] and hit[s] and red_rd[s]])
+print("share of seeds covering everywhere:", round(float(allcov.mean()), 3))
+print(d.groupby("tier")[["rd_cov", "rm_cov", "hr_cov", "hr_sig", "rd_sig"]].mean().round(3))
