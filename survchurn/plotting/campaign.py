@@ -67,7 +67,7 @@ def plot_campaign_km(result: CampaignResult, segment: str = "overall", ax: Axes 
 
 
 def plot_tier_effects(result: CampaignResult, measure: str = "hr", ax: Axes | None = None,
-                      overall: bool = True, text: bool = True) -> Axes:
+                      overall: bool = True, text: bool = True, xlabel: str | None = None) -> Axes:
     """Forest of the treatment effect per tier (and overall) with confidence intervals.
 
     Parameters
@@ -80,6 +80,8 @@ def plot_tier_effects(result: CampaignResult, measure: str = "hr", ax: Axes | No
         Show the overall row (a diamond) under the tiers.
     text : bool
         Print "estimate (lower to upper)" right of the axes (about 120 points: leave room).
+    xlabel : str, optional
+        Default: what the measure is, with the confidence level.
 
     Returns
     -------
@@ -111,7 +113,7 @@ def plot_tier_effects(result: CampaignResult, measure: str = "hr", ax: Axes | No
     ax.set_yticklabels([str(s) for s in tab["segment"]])
     ax.set_ylim(-0.7, len(tab) - 0.3)
     pct = f"{100 * (1 - result.settings['alpha']):g}%"
-    ax.set_xlabel(f"{_XLABEL[measure]}, {pct} CI")
+    ax.set_xlabel(xlabel if xlabel is not None else f"{_XLABEL[measure]}, {pct} CI")
     if text:
         fmt = "{:.2f}" if measure == "hr" else ("{:+.1%}" if measure != "rmst_diff" else "{:+.1f}")
         trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData) + \

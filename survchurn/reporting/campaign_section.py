@@ -36,16 +36,19 @@ CAMPAIGN_LABELS: dict[str, dict[str, str]] = {
         "kf.ci": "{pct} CI {lo} to {hi}",
         "col.segment": "Segment", "col.treated": "Treated", "col.holdout": "Holdout",
         "col.churn_holdout": "Churn, holdout", "col.churn_treated": "Churn, treated",
-        "col.diff": "Difference (CI)", "col.hr": "HR (CI)", "col.p": "Log-rank p",
-        "col.days_kept": "Customer-days kept", "col.saved": "Saved", "col.net": "Net value",
+        "col.diff": "Difference, pp (CI)", "col.hr": "HR (CI)",
+        "col.saved": "Saved", "col.net": "Net value",
         "col.roi": "ROI",
         "table.caption": "Campaign effect overall and by warning tier",
         "table.footnote": ("Difference = treated minus holdout churn at {horizon:g} days ({pct} "
                            "Wald CI from Greenwood SEs); HR from Cox (overall stratified by tier); "
-                           "customer-days kept = RMST gain up to {tau:g} days x treated; saved = "
-                           "-difference x treated."),
+                           "saved = -difference x treated. The full table (log-rank, customer-days "
+                           "kept up to {tau:g} days, intervals of every figure) is "
+                           "CampaignResult.to_frame()."),
         "fig.km": "Not churned since the start, holdout vs treated",
         "fig.forest": "Hazard ratio of treatment by warning tier",
+        "fig.forest_x": "hazard ratio, treated vs holdout (log scale), {pct} CI",
+        "fig.km_x": "days since the start", "fig.km_y": "not churned",
         "het": ("Does the effect differ between tiers? Cochran's Q on the log hazard ratios: "
                 "Q = {q:.2f} on {df} df, p = {p:.3g}, I² = {i2:.0%}."),
         "segment.overall": "overall",
@@ -62,15 +65,17 @@ CAMPAIGN_LABELS: dict[str, dict[str, str]] = {
         "kf.ci": "{pct} 置信区间 {lo} 至 {hi}",
         "col.segment": "分组", "col.treated": "干预组", "col.holdout": "对照组",
         "col.churn_holdout": "对照组流失率", "col.churn_treated": "干预组流失率",
-        "col.diff": "差值（置信区间）", "col.hr": "风险比（置信区间）", "col.p": "对数秩检验 p",
-        "col.days_kept": "保留客户天数", "col.saved": "挽留客户数", "col.net": "净收益",
+        "col.diff": "差值，百分点（置信区间）", "col.hr": "风险比（置信区间）",
+        "col.saved": "挽留客户数", "col.net": "净收益",
         "col.roi": "投资回报率",
         "table.caption": "活动效果：总体及各预警等级",
         "table.footnote": ("差值 = 第{horizon:g}天干预组减对照组流失率（{pct} Wald 置信区间，Greenwood 标准误）；"
-                           "风险比来自 Cox 模型（总体按等级分层）；保留客户天数 = {tau:g}天内限制平均生存时间"
-                           "之差 × 干预人数；挽留客户数 = -差值 × 干预人数。"),
+                           "风险比来自 Cox 模型（总体按等级分层）；挽留客户数 = -差值 × 干预人数。完整结果（对数秩检验、"
+                           "{tau:g}天内保留客户天数及各项区间）见 CampaignResult.to_frame()。"),
         "fig.km": "活动开始后未流失比例：对照组与干预组",
         "fig.forest": "各预警等级的干预风险比",
+        "fig.forest_x": "风险比，干预组对对照组（对数刻度），{pct} 置信区间",
+        "fig.km_x": "活动开始后天数", "fig.km_y": "未流失比例",
         "het": "各等级效果是否不同？对数风险比的 Cochran Q = {q:.2f}，自由度 {df}，p = {p:.3g}，I² = {i2:.0%}。",
         "segment.overall": "总体",
     },
@@ -89,7 +94,7 @@ def _t(key: str, lang: str, **fields: Any) -> str:
 def _ci(est: float, lo: float, hi: float, fmt: str) -> str:
     if not np.isfinite(est):
         return "–"
-    return f"{fmt.format(est)} ({fmt.format(lo)} to {fmt.format(hi)})"
+    return f"{fmt.format(est)} ({fmt.format(lo)}, {fmt.format(hi)})"
 
 
 def campaign_table(result: CampaignResult, lang: str = "en") -> pd.DataFrame:
@@ -105,10 +110,8 @@ def campaign_table(result: CampaignResult, lang: str = "en") -> pd.DataFrame:
             _t("col.churn_holdout", lang): r["churn_control"],
             _t("col.churn_treated", lang): r["churn_treated"],
             _t("col.diff", lang): _ci(100 * r["risk_diff"], 100 * r["risk_diff_lower"],
-                                      100 * r["risk_diff_upper"], "{:+.1f}pp"),
+                                      100 * r["risk_diff_upper"], "{:+.1f}"),
             _t("col.hr", lang): _ci(r["hr"], r["hr_lower"], r["hr_upper"], "{:.2f}"),
-            _t("col.p", lang): r["logrank_p"],
-            _t("col.days_kept", lang): r["days_kept"],
             _t("col.saved", lang): r["saved"],
         }
         if money:
@@ -163,20 +166,21 @@ def campaign_section(result: CampaignResult, lang: str = "en",
         figures[_t("kf.roi", lang)] = (f"{o['roi']:.0%}", _t("kf.ci", lang, pct=pct,
                                        lo=f"{o['roi_lower']:.0%}", hi=f"{o['roi_upper']:.0%}"))
     pct_cols = {_t("col.churn_holdout", lang): ".1%", _t("col.churn_treated", lang): ".1%",
-                _t("col.p", lang): ".3g", _t("col.days_kept", lang): ",.0f",
-                _t("col.saved", lang): ",.1f"}
+                _t("col.saved", lang): ",.0f"}
     if "net" in result.table.columns:
         pct_cols.update({_t("col.net", lang): ",.0f", _t("col.roi", lang): ".0%"})
     blocks: list[Any] = [
         Paragraph(intro),
         KeyFigures(figures),
-        _figure(lambda ax: plot_campaign_km(result, "overall", ax=ax, title=""),
+        _figure(lambda ax: plot_campaign_km(result, "overall", ax=ax, title="",
+                                            xlabel=_t("fig.km_x", lang), ylabel=_t("fig.km_y", lang)),
                 _t("fig.km", lang), lang, font_path, (7.2, 4.8)),
         Table(campaign_table(result, lang), caption=_t("table.caption", lang), formats=pct_cols,
               footnote=_t("table.footnote", lang, horizon=s["horizon_days"], tau=s["tau"], pct=pct)),
     ]
     if len(result.tiers) > 1:
-        blocks.append(_figure(lambda ax: plot_tier_effects(result, "hr", ax=ax),
+        forest_x = _t("fig.forest_x", lang, pct=pct)
+        blocks.append(_figure(lambda ax: plot_tier_effects(result, "hr", ax=ax, xlabel=forest_x),
                               _t("fig.forest", lang), lang, font_path, (7.2, 0.5 * len(result.table) + 1.5)))
         het = result.heterogeneity
         r = het[het["measure"] == "log hazard ratio"].iloc[0]
