@@ -131,9 +131,21 @@ def campaign_outcomes(assignment: pd.DataFrame, events: pd.DataFrame | EventLog,
         log = read_event_log(events, id_col=id_col, time_col=time_col)
     lt = landmark_table(log, start, as_of, window_days=window_days)
     lt = lt.rename(columns={"customer_id": id_col})
-    out = assignment.merge(lt[[id_col, "duration", "event"]], on=id_col, how="left",
-                           validate="one_to_one")
+    try:
+        out = assignment.merge(lt[[id_col, "duration", "event"]], on=id_col, how="left",
+                               validate="one_to_one")
+    except ValueError as exc:
+        raise DataError([DataProblem(id_col, f"ids cannot be matched with the event log ({exc})",
+                                     len(assignment), assignment[id_col].head(5).tolist(),
+                                     fix="give both the same id type (e.g. both text)")],
+                        "campaign assignment") from None
     gone = out["duration"].isna()
+    if len(out) and gone.all():
+        raise DataError([DataProblem(id_col, "no assigned customer was active in the event log at "
+                                     f"the start (activity in the {window_days} days before it)",
+                                     len(out), out[id_col].head(5).tolist(),
+                                     fix="check the start date, the id column and the log")],
+                        "campaign assignment")
     if gone.any():
         warnings.warn(
             f"campaign: {int(gone.sum()):,} assigned customers had no activity in the {window_days} "

@@ -22,6 +22,7 @@ from scipy.stats import chi2
 
 from survchurn.campaign.evaluate import campaign_outcomes, evaluate_campaign, evaluate_outcomes
 from survchurn.campaign.results import heterogeneity
+from survchurn.data.eventlog import read_event_log
 from survchurn.exceptions import (
     ConfigError,
     DataError,
@@ -177,6 +178,17 @@ def test_outcomes_by_hand_and_inactive_customers_left_out():
                                 horizon_days=120, window_days=90, id_col="id", time_col="day",
                                 tier_col=None)
     assert res.settings["n_excluded"] == 1 and len(res.table) == 1
+    log = read_event_log(_tiny_log(), id_col="id", time_col="day")
+    with pytest.warns(DataQualityWarning):
+        again = evaluate_campaign(assign, log, start="2026-03-31", as_of="2026-09-30",
+                                  horizon_days=120, window_days=90, id_col="id", tier_col=None)
+    pd.testing.assert_frame_equal(again.table, res.table)
+    with pytest.raises(DataError, match="no assigned customer was active"):
+        campaign_outcomes(assign.assign(id=assign["id"] + 100), log, start="2026-03-31",
+                          as_of="2026-09-30", window_days=90, id_col="id")
+    with pytest.raises(DataError, match="ids cannot be matched with the event log"):
+        campaign_outcomes(assign.assign(id=assign["id"].astype(str)), log, start="2026-03-31",
+                          as_of="2026-09-30", window_days=90, id_col="id")
     assert res.overall["churn_control"] == pytest.approx(0.5)  # customer 4 of 2
     assert "net" not in res.table.columns  # no costs given
 
