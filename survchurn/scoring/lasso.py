@@ -25,12 +25,14 @@ clipped to [1e-5, 1 - 1e-5], the binomial deviance is averaged within folds, ``c
 mean of the fold means and ``cvsd = sqrt(weighted mean of squared deviations / (K - 1))``.
 ``lambda.min`` is the largest lambda attaining the minimum ``cvm``, ``lambda.1se`` the largest
 lambda with ``cvm <= cvm[lambda.min] + cvsd[lambda.min]``.
+
+The solver (:mod:`survchurn.scoring._lasso_solver`) runs the full-data fit and the K fold fits in
+lockstep, so each pass over the data serves all of them.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,10 +41,10 @@ import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
-from survchurn.exceptions import ConfigError, ConvergenceWarning
+from survchurn.exceptions import ConfigError
+from survchurn.scoring._lasso_solver import solve_paths
 from survchurn.scoring.logistic import (
     LogisticResult,
-    _gram,
     blas_threads,
     fit_logistic,
     validate_design,
@@ -52,9 +54,6 @@ __all__ = ["LassoLogistic", "LassoResult", "lambda_sequence", "lasso_path"]
 
 logger = logging.getLogger(__name__)
 
-_FDEV = 1e-5
-_DEVMAX = 0.999
-_MNLAM = 5
 _PMIN = 1e-5
 
 
@@ -97,56 +96,6 @@ def lambda_sequence(
     return lam_max * lambda_min_ratio ** (np.arange(nlambda) / (nlambda - 1))
 
 
-def _soft(z: float, g: float) -> float:
-    if z > g:
-        return z - g
-    if z < -g:
-        return z + g
-    return 0.0
-
-
-def _sweep(H: np.ndarray, diag: list[float], r: np.ndarray, new: np.ndarray, coords: list[int],
-           lam: float) -> float:
-    dmax = 0.0
-    for j in coords:
-        hj = diag[j]
-        if hj <= 0:
-            continue
-        old = new[j]
-        z = hj * old + r[j]
-        nj = z / hj if j == 0 else _soft(z, lam) / hj
-        d = nj - old
-        if d != 0.0:
-            new[j] = nj
-            r -= d * H[:, j]
-            dmax = max(dmax, hj * d * d)
-    return dmax
-
-
-def _cd_quadratic(H: np.ndarray, g: np.ndarray, b: np.ndarray, lam: float, tol: float,
-                  max_sweeps: int = 100000) -> np.ndarray:
-    """Minimise ``-g'd + d'Hd/2 + lam*|b[1:] + d[1:]|_1`` over d by coordinate descent; return b + d.
-
-    Coordinate 0 is the unpenalised intercept.
-    """
-    k = len(b)
-    new = b.copy()
-    r = g.copy()  # r = g - H d, the gradient of the quadratic model at the current d
-    Hc = np.asfortranarray(H)
-    diag = np.diag(H).tolist()
-    full = list(range(k))
-    for _ in range(max_sweeps):
-        # a full sweep, then sweeps over the non-zero coordinates until they settle (glmnet)
-        dmax = _sweep(Hc, diag, r, new, full, lam)
-        if dmax < tol:
-            break
-        nz = [j for j in full if j == 0 or new[j] != 0.0]
-        for _inner in range(max_sweeps):
-            if _sweep(Hc, diag, r, new, nz, lam) < tol:
-                break
-    return new
-
-
 def lasso_path(
     X: np.ndarray,
     y: np.ndarray,
@@ -181,95 +130,9 @@ def lasso_path(
     dict with ``lambda``, ``a0`` (intercepts), ``beta`` (p x L, original scale), ``dev_ratio``,
     ``df`` and ``null_dev``.
     """
-    n, p = X.shape
-    w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, float) / np.sum(weights)
-    m, q = _weighted_moments(X, w)
-    s = np.sqrt(np.maximum(q - m * m, 0.0)) if standardize else np.ones(p)
-    const = s <= 1e-14 * np.maximum(1.0, np.abs(m))
-    s_safe = np.where(const, 1.0, s)
-    ybar = float(w @ y)
-    null_dev = -2 * float(w @ (y * np.log(ybar) + (1 - y) * np.log(1 - ybar)))
-    # state in standardised space: b0 (intercept of centred/scaled columns), b (p)
-    b = np.zeros(p + 1)
-    b[0] = np.log(ybar / (1 - ybar))
-    a0_out, beta_out, dev_out, df_out = [], [], [], []
-    lam_out: list[float] = []
-
-    def eta_of(bb: np.ndarray) -> np.ndarray:
-        beta = bb[1:] / s_safe
-        return (bb[0] - m @ beta) + X @ beta
-
-    def objective(bb: np.ndarray, eta: np.ndarray, lam: float) -> float:
-        return -float(w @ (y * eta - np.logaddexp(0.0, eta))) + lam * np.abs(bb[1:]).sum()
-
-    allc = np.arange(p)
-    T_all = np.zeros((p + 1, p + 1))
-    T_all[0, 0] = 1.0
-    T_all[0, 1:] = -m / s_safe
-    T_all[1:, 1:] = np.diag(1.0 / s_safe)
-    H_all: np.ndarray | None = None
-    n_hess = 0
-    eta = eta_of(b)
-    for li, lam in enumerate(np.asarray(lambdas, float)):
-        converged = False
-        f_cur: float | None = None
-        dmax = dmax_prev = np.inf
-        for _it in range(max_iter):
-            pr = 1.0 / (1.0 + np.exp(-eta))
-            r = w * (y - pr)
-            g_raw = X.T @ r
-            g = np.empty(p + 1)
-            g[0] = r.sum()
-            g[1:] = (g_raw - m * g[0]) / s_safe
-            g[1:][const] = 0.0
-            viol = (np.abs(g[1:]) > lam * (1 + 1e-12)) & (b[1:] == 0) & ~const
-            active = np.flatnonzero((b[1:] != 0) | viol)
-            idx = np.concatenate([[0], active + 1])
-            if H_all is None or _it >= 3 or (_it >= 1 and dmax > 0.05 * dmax_prev):
-                # Hessian of all columns at the current fit, on the standardised scale; it is
-                # reused (stale) while steps keep shrinking fast, so most iterations need only
-                # the gradient: the fixed point, hence the solution, is unchanged
-                G, _ = _gram(X, w * pr * (1 - pr), allc)
-                H_all = T_all.T @ G @ T_all
-                n_hess += 1
-            H = H_all[np.ix_(idx, idx)]
-            cur = b[idx]
-            new = _cd_quadratic(H, g[idx], cur, lam, tol * null_dev * 1e-2)
-            step = new - cur
-            full_step = np.zeros(p + 1)
-            full_step[idx] = step
-            f_old = f_cur if f_cur is not None else objective(b, eta, lam)
-            t = 1.0
-            for _half in range(40):
-                cand = b + t * full_step
-                eta_c = eta_of(cand)
-                f_new = objective(cand, eta_c, lam)
-                if f_new <= f_old + 1e-15 * abs(f_old):
-                    break
-                t /= 2
-            b, eta, f_cur = cand, eta_c, f_new
-            dmax_prev = dmax
-            dmax = float(np.max(np.diag(H) * (t * step) ** 2)) if len(step) else 0.0
-            if dmax < tol * null_dev and not viol.any():
-                converged = True
-                break
-        if not converged:
-            warnings.warn(ConvergenceWarning(
-                f"LASSO did not converge at lambda={lam:.4g} in {max_iter} Newton steps; "
-                "raise max_iter or loosen tol"), stacklevel=2)
-        beta = b[1:] / s_safe
-        dev = -2 * float(w @ (y * eta - np.logaddexp(0.0, eta)))
-        a0_out.append(b[0] - m @ beta)
-        beta_out.append(beta.copy())
-        dev_out.append(1 - dev / null_dev)
-        df_out.append(int(np.count_nonzero(beta)))
-        lam_out.append(float(lam))
-        if truncate and li + 1 >= min(_MNLAM, len(lambdas)):
-            if dev_out[-1] > _DEVMAX or (li > 0 and dev_out[-1] - dev_out[-2] < _FDEV):
-                break
-    return {"lambda": np.array(lam_out), "a0": np.array(a0_out), "beta": np.array(beta_out).T,
-            "dev_ratio": np.array(dev_out), "df": np.array(df_out), "null_dev": null_dev,
-            "n_hessians": n_hess}
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
+    return solve_paths(X, np.asarray(y, float), [w], [np.asarray(lambdas, float)], [truncate],
+                       standardize=standardize, tol=tol, max_iter=max_iter)[0]
 
 
 def _interpolate(lam: np.ndarray, a0: np.ndarray, beta: np.ndarray, s: np.ndarray
@@ -425,35 +288,32 @@ class LassoLogistic:
         # centre once (improves conditioning); intercepts are shifted back below
         centre = X.mean(axis=0)
         Xc = X - centre
+        folds = [foldid == k for k in range(1, K + 1)]
+        weights = [np.ones(n)] + [(~t).astype(float) for t in folds]
         if self.lambdas is None:
-            lam = lambda_sequence(Xc, y, nlambda=self.nlambda, lambda_min_ratio=self.lambda_min_ratio,
-                                  standardize=self.standardize)
-            full = lasso_path(Xc, y, lam, standardize=self.standardize, truncate=True, tol=self.tol)
+            # cv.glmnet fits each fold on its own data-driven sequence, truncated by glmnet's rules
+            seqs = [lambda_sequence(Xc, y, nlambda=self.nlambda, weights=w, n_eff=int(w.sum()),
+                                    lambda_min_ratio=self.lambda_min_ratio, standardize=self.standardize)
+                    for w in weights]
+            trunc = [True] * (K + 1)
         else:
-            lam = np.sort(np.asarray(self.lambdas, float))[::-1]
-            full = lasso_path(Xc, y, lam, standardize=self.standardize, tol=self.tol)
+            seqs = [np.sort(np.asarray(self.lambdas, float))[::-1]] * (K + 1)
+            trunc = [False] * (K + 1)
+        paths = solve_paths(Xc, y, weights, seqs, trunc, standardize=self.standardize, tol=self.tol)
+        full = paths[0]
         lam = full["lambda"]
         L = len(lam)
         fold_means = np.zeros((K, L))
         fold_w = np.zeros(K)
-        for k in range(1, K + 1):
-            test = foldid == k
-            wk = (~test).astype(float)
-            if self.lambdas is None:  # cv.glmnet fits each fold on its own data-driven sequence
-                lam_k = lambda_sequence(Xc, y, nlambda=self.nlambda, weights=wk,
-                                        lambda_min_ratio=self.lambda_min_ratio,
-                                        standardize=self.standardize, n_eff=int(wk.sum()))
-                fit_k = lasso_path(Xc, y, lam_k, weights=wk, standardize=self.standardize,
-                                   truncate=True, tol=self.tol)
-            else:
-                fit_k = lasso_path(Xc, y, lam, weights=wk, standardize=self.standardize, tol=self.tol)
+        for k, test in enumerate(folds):
+            fit_k = paths[k + 1]
             a0_k, beta_k = _interpolate(fit_k["lambda"], fit_k["a0"], fit_k["beta"], lam)
             eta = a0_k[None, :] + Xc[test] @ beta_k
             pr = np.clip(1 / (1 + np.exp(-eta)), _PMIN, 1 - _PMIN)
             yt = y[test][:, None]
             dev = -2 * (yt * np.log(pr) + (1 - yt) * np.log(1 - pr))
-            fold_means[k - 1] = dev.mean(axis=0)
-            fold_w[k - 1] = test.sum()
+            fold_means[k] = dev.mean(axis=0)
+            fold_w[k] = test.sum()
         cvm = fold_w @ fold_means / fold_w.sum()
         cvsd = np.sqrt((fold_w @ (fold_means - cvm) ** 2) / fold_w.sum() / (K - 1))
         i_min = int(np.flatnonzero(cvm <= cvm.min())[np.argmax(lam[cvm <= cvm.min()])])

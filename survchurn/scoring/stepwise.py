@@ -14,9 +14,11 @@ likelihood-ratio p-value above ``p_remove``, else add the one with the smallest 
 Speed: every candidate model is refitted by Newton-Raphson warm-started from the current fit,
 on a column subset of one design matrix (no copies). On large data (``exact="auto"`` and more
 than 5 million cells) candidates are first ranked by one-step approximations from the current
-fit (Wald statistics for drops, Rao score statistics for adds: Rao, 1948), and only those within
-``screen_margin`` of the best approximate criterion are refitted exactly; the reported
-criteria and the move chosen among the refitted candidates are always exact refits.
+fit (Wald statistics for drops, Rao score statistics for adds: Rao, 1948) and refitted exactly
+in that order until no remaining candidate can beat the best exact one by more than the
+observed approximation error (with a margin); the reported criteria are always exact refits.
+Each refit starts from the current fit's information matrix, so its first Newton steps need
+only the gradient (one pass over the data).
 """
 
 from __future__ import annotations
@@ -103,14 +105,16 @@ class StepwiseLogistic:
         Refit every candidate exactly (True), screen by one-step approximations (False), or
         decide by data size ("auto").
     screen_margin : float
-        Candidates within this many criterion units of the best approximation are refitted.
+        When screening, candidates are refitted in order of their approximate criterion while
+        ``approximate - max(screen_margin, 10 * largest approximation error seen)`` is below the
+        best exact criterion so far. The p-value rule always refits every candidate.
     alpha : float
         Significance level of the final model's confidence intervals.
     """
 
     def __init__(self, *, direction: str = "both", criterion: str = "aic", k: float | None = None,
                  p_enter: float = 0.05, p_remove: float = 0.10, start: str | None = None,
-                 max_steps: int = 1000, exact: bool | str = "auto", screen_margin: float = 4.0,
+                 max_steps: int = 1000, exact: bool | str = "auto", screen_margin: float = 0.5,
                  alpha: float = 0.05):
         if direction not in ("both", "backward", "forward"):
             raise ConfigError(f"direction must be 'both', 'backward' or 'forward', got {direction!r}")
@@ -133,9 +137,11 @@ class StepwiseLogistic:
         self.alpha = alpha
 
     # ---- helpers -------------------------------------------------------------------------
-    def _fit(self, cols: list[int], warm: dict[int, float], intercept: float) -> tuple[np.ndarray, float]:
+    def _fit(self, cols: list[int], warm: dict[int, float], intercept: float,
+             G: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         beta0 = np.array([intercept] + [warm.get(c, 0.0) for c in cols])
-        beta, ll, _, _ = newton_logit(self._X, self._y, cols, beta0)
+        H0 = None if G is None else G[np.ix_([0] + [c + 1 for c in cols], [0] + [c + 1 for c in cols])]
+        beta, ll, _, _ = newton_logit(self._X, self._y, cols, beta0, information=False, hessian=H0)
         self._n_refits += 1
         return beta, -2 * ll
 
@@ -187,23 +193,36 @@ class StepwiseLogistic:
                 cands += [("+", t) for t in terms if t not in current]
             if not cands:
                 break
-            approx = None if exact else self._approx(cur_cols, beta, dev, cands, tcols)
+            # information matrix and score of every column at the current fit: one pass
+            G, g = self._state(cur_cols, beta)
             cur_crit = dev + k * len(beta)
-            if approx is not None:
+
+            def refit(c: tuple[str, str], current: list[str] = current, warm: dict = warm,
+                      beta: np.ndarray = beta, G: np.ndarray = G) -> tuple[list[str], list[int], np.ndarray, float]:
+                sign, t = c
+                new_terms = ([u for u in current if u != t] if sign == "-"
+                             else [u for u in terms if u in current or u == t])
+                cols = cols_of(new_terms)
+                b, d = self._fit(cols, warm, beta[0], G)
+                return new_terms, cols, b, d
+
+            results = {}
+            if exact or self.criterion == "p":
+                for c in cands:
+                    results[c] = refit(c)
+            else:
+                approx = self._approx(G, g, cur_cols, beta, dev, cands, tcols)
                 a_crit = {c: approx[c] + k * (len(beta) + (len(tcols[c[1]]) if c[0] == "+" else -len(tcols[c[1]])))
                           for c in cands}
-                best_a = min(a_crit.values())
-                order = sorted(cands, key=lambda c: a_crit[c])
-                to_fit = [c for c in order if a_crit[c] <= best_a + self.screen_margin]
-                to_fit = to_fit if len(to_fit) >= 2 else order[:2]
-            else:
-                to_fit = cands
-            results = {}
-            for sign, t in to_fit:
-                new_terms = [u for u in current if u != t] if sign == "-" else [u for u in terms if u in current or u == t]
-                cols = cols_of(new_terms)
-                b, d = self._fit(cols, warm, beta[0])
-                results[(sign, t)] = (new_terms, cols, b, d)
+                best_exact, max_err = np.inf, 0.0
+                for c in sorted(cands, key=lambda c: a_crit[c]):
+                    # refit while the approximation, less an error bound, could still beat the best
+                    if results and a_crit[c] - max(self.screen_margin, 10 * max_err) >= best_exact:
+                        break
+                    results[c] = refit(c)
+                    crit = results[c][3] + k * len(results[c][2])
+                    max_err = max(max_err, abs(crit - a_crit[c]))
+                    best_exact = min(best_exact, crit)
             move = self._choose(results, dev, len(beta), k, n, tcols)
             if move is None:
                 break
@@ -251,18 +270,17 @@ class StepwiseLogistic:
             return None
         return best
 
-    def _approx(self, cur_cols: list[int], beta: np.ndarray, dev: float,
-                cands: list[tuple[str, str]], tcols: dict[str, list[int]]) -> dict:
-        """One-step deviance approximations: Wald for drops, Rao score for adds."""
+    def _state(self, cur_cols: list[int], beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X, y = self._X, self._y
-        allc = np.arange(X.shape[1])
         full = np.zeros(X.shape[1])
         full[cur_cols] = beta[1:]
-        eta = beta[0] + X @ full
-        p = 1 / (1 + np.exp(-eta))
-        G, g = _gram(X, p * (1 - p), allc, y - p)
-        pos = {c: i + 1 for i, c in enumerate(allc)}
-        M = [0] + [pos[c] for c in cur_cols]
+        p = 1 / (1 + np.exp(-(beta[0] + X @ full)))
+        return _gram(X, p * (1 - p), np.arange(X.shape[1]), y - p)
+
+    def _approx(self, G: np.ndarray, g: np.ndarray, cur_cols: list[int], beta: np.ndarray, dev: float,
+                cands: list[tuple[str, str]], tcols: dict[str, list[int]]) -> dict:
+        """One-step deviance approximations: Wald for drops, Rao score for adds."""
+        M = [0] + [c + 1 for c in cur_cols]
         HMM_inv = np.linalg.pinv(G[np.ix_(M, M)])
         out = {}
         for sign, t in cands:
@@ -272,7 +290,7 @@ class StepwiseLogistic:
                 V = HMM_inv[np.ix_(idx, idx)]
                 out[(sign, t)] = dev + float(b @ np.linalg.pinv(V) @ b)
             else:
-                C = [pos[c] for c in tcols[t]]
+                C = [c + 1 for c in tcols[t]]
                 S = G[np.ix_(C, C)] - G[np.ix_(C, M)] @ HMM_inv @ G[np.ix_(M, C)]
                 u = g[C]
                 out[(sign, t)] = dev - float(u @ np.linalg.pinv(S) @ u)
