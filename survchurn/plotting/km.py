@@ -91,6 +91,7 @@ def _draw_at_risk(ax: Axes, result: KaplanMeierResult, times: np.ndarray,
     tab.tick_params(axis="y", which="both", left=False, pad=12)
     for spine in tab.spines.values():
         spine.set_visible(False)
+    tab.grid(False)  # a style's grid lines would strike through the numbers
     tab.set_title("Number at risk", loc="left", fontsize="small")
     return tab
 

@@ -51,7 +51,7 @@ __all__ = [
 
 #: Known section keys in the order the report shows them; other keys follow in the given order.
 SECTION_ORDER: tuple[str, ...] = (
-    "summary", "retention", "lifecycle", "drivers", "warning_score", "qoq",
+    "summary", "retention", "lifecycle", "drivers", "warning_score", "qoq", "campaign",
 )
 
 # SVGs larger than this are replaced by a PNG (huge scatter plots make slow, heavy pages).

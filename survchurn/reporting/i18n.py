@@ -27,6 +27,7 @@ _EN: dict[str, str] = {
     "section.drivers": "Churn drivers",
     "section.warning_score": "Warning score",
     "section.qoq": "Quarter over quarter",
+    "section.campaign": "Retention campaign",
     "section.appendix": "Appendix",
     # cover and page furniture
     "cover.kicker": "Customer churn early-warning report",
@@ -182,6 +183,7 @@ _ZH: dict[str, str] = {
     "section.drivers": "流失驱动因素",
     "section.warning_score": "流失预警评分",
     "section.qoq": "季度环比",
+    "section.campaign": "挽留活动评估",
     "section.appendix": "附录",
     "cover.kicker": "客户流失预警报告",
     "cover.contents": "目录",
