@@ -21,8 +21,9 @@ from survchurn.scoring.candidates import CandidateBuilder
 from survchurn.scoring.evaluation import ModelComparison, auc, compare_models, ks_statistic
 from survchurn.scoring.lasso import LassoLogistic, LassoResult
 from survchurn.scoring.logistic import LogisticResult, fit_logistic
+from survchurn.scoring.monitoring import StabilityReport, population_stability
 from survchurn.scoring.points import PointsTable, WarningPoints
-from survchurn.scoring.report import DEFAULT_TIERS, ScoreReport, score_report
+from survchurn.scoring.report import DEFAULT_TIERS, ScoreReport, risk_value_grid, score_report
 from survchurn.scoring.scorecard import Scorecard
 from survchurn.scoring.screening import ScreeningResult, screen_candidates
 from survchurn.scoring.stepwise import StepwiseLogistic, StepwiseResult
@@ -65,8 +66,20 @@ class WarningScoreResult(Result):
     reasons: pd.DataFrame
     builder: CandidateBuilder
     test_scores: pd.Series | None = None
+    grid: pd.DataFrame | None = None
+    train_features: pd.DataFrame | None = None
 
     _title = "Warning score"
+
+    def stability(self, new_features: pd.DataFrame, *, n_bins: int = 10) -> StabilityReport:
+        """PSI of the score and of every scorecard input between training and ``new_features``."""
+        if self.train_features is None:
+            raise DataError(["the training features were not kept; call population_stability directly"],
+                            "warning score")
+        cols = self.scorecard.variables
+        old = self.train_features[cols].assign(score=self.scores.to_numpy())
+        new = new_features[cols].assign(score=self.scorecard.score(new_features).to_numpy())
+        return population_stability(old, new, columns=["score", *cols], n_bins=n_bins)
 
     def to_frame(self) -> pd.DataFrame:
         return (self.test_report or self.report).to_frame()
@@ -115,6 +128,8 @@ def build_warning_score(
     compare: bool = True,
     churn_definition: str = "",
     training_period: str = "",
+    segment_col: str | None = None,
+    value_col: str | None = None,
 ) -> WarningScoreResult:
     """Build an integer warning score from point-in-time features and a horizon churn label.
 
@@ -145,6 +160,10 @@ def build_warning_score(
         With a test set, also fit the other two models and compare all on the test set.
     churn_definition, training_period : str
         Text stored in the scorecard.
+    segment_col : str, optional
+        Column (e.g. lifecycle stage) for the score report by segment (``report.by_segment``).
+    value_col : str, optional
+        Customer-value column for the risk x value grid (``grid``), on the test set if given.
     """
     if isinstance(label, str):
         if label not in features.columns:
@@ -180,11 +199,17 @@ def build_warning_score(
     scores = card.score(train_X)
     metrics: dict[str, Any] = {"train_auc": auc(scores, train_y), "train_ks": ks_statistic(scores, train_y),
                                "n_train": int(len(train_y)), "n_flags": len(flags)}
-    report = score_report(scores, train_y, tiers=card.tiers, description=churn_definition)
+    for col in (segment_col, value_col):
+        if col is not None and col not in features.columns:
+            raise DataError([f"column {col!r} not found in the features"], "warning score")
+    seg = None if segment_col is None else train_X[segment_col].to_numpy()
+    report = score_report(scores, train_y, segment=seg, tiers=card.tiers, description=churn_definition)
     test_report = comparison = test_scores = None
     if test_X is not None:
         test_scores = card.score(test_X)
-        test_report = score_report(test_scores, test_y, tiers=card.tiers, description=churn_definition)
+        seg_t = None if segment_col is None else test_X[segment_col].to_numpy()
+        test_report = score_report(test_scores, test_y, segment=seg_t, tiers=card.tiers,
+                                   description=churn_definition)
         metrics.update(test_auc=auc(test_scores, test_y), test_ks=ks_statistic(test_scores, test_y),
                        n_test=int(len(test_y)))
         Ft = builder.transform(test_X)
@@ -199,7 +224,11 @@ def build_warning_score(
     metrics["score_table"] = {str(k): {c: float(v) for c, v in r.items()} for k, r in report.table.iterrows()}
     card = replace(card, metrics={k: (float(v) if isinstance(v, np.floating) else v) for k, v in metrics.items()})
     reasons = pts.reasons(F)
+    grid = None
+    if value_col is not None:
+        gx, gs, gy = (test_X, test_scores, test_y) if test_X is not None else (train_X, scores, train_y)
+        grid = risk_value_grid(gs, gx[value_col].to_numpy(dtype=float), gy, tiers=card.tiers)
     return WarningScoreResult(method=method, report=report, test_report=test_report, points=pts.table_,
                               model=model, selection=selection, screening=screening, comparison=comparison,
                               scorecard=card, scores=scores, reasons=reasons, builder=builder,
-                              test_scores=test_scores)
+                              test_scores=test_scores, grid=grid, train_features=train_X)

@@ -103,6 +103,23 @@ def test_scores_match_training_scores_exactly(lasso_fit):
     assert (res.scorecard.score(df.loc[is_train]) == res.scores).all()
 
 
+def test_segments_grid_and_stability():
+    df, y = dealership(3000, 11)
+    df["stage"] = np.where(df["visits_12m"] > 2, "active", "sleeping")
+    res = build_warning_score(df, y, method="full", candidates=_builder(), segment_col="stage", value_col="price",
+                              test=0.3, compare=False)
+    assert set(res.test_report.by_segment.index.get_level_values("segment")) == {"active", "sleeping"}
+    assert res.report.by_segment["customers"].sum() == res.report.n
+    assert res.grid["customers"].sum() == res.test_report.n
+    same = res.stability(df.loc[res.scores.index])
+    assert (same.to_frame()["psi"] < 1e-12).all()
+    shifted = df.assign(months_since_visit=df["months_since_visit"] * 3)
+    st = res.stability(shifted)
+    assert st.to_frame().loc["months_since_visit", "light"] == "red"
+    with pytest.raises(DataError, match="column 'lifecycle' not found"):
+        build_warning_score(df, y, method="full", candidates=_builder(), segment_col="lifecycle")
+
+
 def test_count_method_and_label_column():
     df, y = dealership(3000, 9)
     df["churned"] = y
