@@ -10,6 +10,7 @@ library itself never prints.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import platform
@@ -20,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from survchurn._display import format_header_text
 from survchurn.churn.active_base import ActiveBaseChurn, active_base_churn
 from survchurn.churn.definitions import ChurnDefinition, InactivityChurn
 from survchurn.churn.features import features as point_in_time_features
@@ -61,7 +63,7 @@ def _quiet(_: str) -> None:
     return None
 
 
-@dataclass
+@dataclass(repr=False)
 class Analysis:
     """Everything :func:`analyse` computed for one as-of date.
 
@@ -109,7 +111,34 @@ class Analysis:
     data_fingerprint: str = ""
 
 
-@dataclass
+    def _header(self) -> dict[str, Any]:
+        st = self.survival
+        head: dict[str, Any] = {
+            "dataset": self.dataset or "(unnamed)",
+            "as_of": str(self.as_of.date()),
+            "definition": self.definition.describe(),
+            "customers": f"{len(st.table):,} ({st.n_churned:,} churned, {len(st.rejected):,} rejected)",
+            "segments compared": ", ".join(self.km_by) or "none",
+        }
+        if self.stages is not None:
+            head["lifecycle stages"] = ", ".join(
+                f"{k} {v:,}" for k, v in self.stages.to_frame()["customers"].items())
+        if self.drivers is not None and self.landmark is not None:
+            head["drivers"] = (f"Cox on {self.drivers.n:,} customers active at "
+                               f"{self.landmark.date()}, C = {self.drivers.concordance:.3f}")
+        return head
+
+    def __repr__(self) -> str:
+        return format_header_text("Analysis", self._header())
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:right'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                       for k, v in self._header().items())
+        return f"<div class='survchurn-result'><strong>Analysis</strong><table>{rows}</table></div>"
+
+
+@dataclass(repr=False)
 class PipelineResult:
     """What a run produced: the analysis, the report model, written files and messages."""
 
@@ -117,6 +146,17 @@ class PipelineResult:
     report: Report
     outputs: dict[str, Path]
     messages: list[str]
+
+    def __repr__(self) -> str:
+        files = {name: str(path) for name, path in self.outputs.items()}
+        return repr(self.analysis) + "\n" + format_header_text("outputs", {**files, **{
+            f"note {i}": m for i, m in enumerate(self.messages, 1)}})
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(name)}: <code>{html.escape(str(path))}</code></li>"
+                        for name, path in self.outputs.items())
+        notes = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
+        return self.analysis._repr_html_() + f"<ul>{items}{notes}</ul>"
 
 
 def _fingerprint(events: EventLog) -> str:
