@@ -18,7 +18,8 @@ import pandas as pd
 
 from survchurn.exceptions import ConfigError
 
-__all__ = ["ChurnSettings", "DataSettings", "ReportSettings", "RunConfig", "load_config", "parse_date"]
+__all__ = ["ChurnSettings", "DataSettings", "ReportSettings", "RunConfig", "ScoreSettings",
+           "config_from_dict", "load_config", "parse_date"]
 
 
 def parse_date(value: Any, key: str) -> pd.Timestamp:
@@ -59,6 +60,18 @@ class ChurnSettings:
 
 
 @dataclass(frozen=True)
+class ScoreSettings:
+    """The integer warning score and the cost model of the retention action."""
+
+    method: str = "lasso"
+    max_points: int = 5
+    action_cost: float = 10.0
+    success_rate: float = 0.2
+    value_saved: float = 100.0
+    capacity: int = 0  # 0: no limit on the customers the team can contact
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     """What the report looks like and which files are written."""
 
@@ -75,6 +88,7 @@ class RunConfig:
 
     data: DataSettings = field(default_factory=DataSettings)
     churn: ChurnSettings = field(default_factory=ChurnSettings)
+    score: ScoreSettings = field(default_factory=ScoreSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     output_dir: str = "reports"
     seed: int = 2024
@@ -93,9 +107,11 @@ class RunConfig:
         return p if p.is_absolute() else Path(self.base_dir) / p
 
 
-_SECTIONS = {"data": DataSettings, "churn": ChurnSettings, "report": ReportSettings}
+_SECTIONS = {"data": DataSettings, "churn": ChurnSettings, "score": ScoreSettings,
+             "report": ReportSettings}
 _TOP_KEYS = {"output_dir", "seed"}
 _DEFINITIONS = ("inactivity",)
+_METHODS = ("lasso", "stepwise", "full")
 _LANGS = ("en", "zh")
 _FORMATS = ("html", "pdf")
 
@@ -108,6 +124,10 @@ def _did_you_mean(key: str, options: list[str]) -> str:
 def _check_type(where: str, value: Any, annotation: str) -> Any:
     wants_int = annotation.startswith("int")
     wants_str = annotation.startswith("str")
+    if annotation.startswith("float"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a number, got {value!r}. Fix: write e.g. 10.0.")
+        return float(value)
     if wants_int and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{where}: expected a whole number, got {value!r}. Fix: write e.g. 90.")
     if wants_str and not isinstance(value, str):
@@ -152,6 +172,15 @@ def config_from_dict(raw: dict[str, Any], base_dir: str | Path = ".") -> RunConf
     for key in ("window_days", "horizon_days"):
         if getattr(cfg.churn, key) <= 0:
             raise ConfigError(f"churn.{key} must be a positive number of days, got {getattr(cfg.churn, key)}.")
+    sc = cfg.score
+    if sc.method not in _METHODS:
+        raise ConfigError(f"score.method: {sc.method!r} is not one of {_METHODS}.")
+    if not 1 <= sc.max_points <= 20:
+        raise ConfigError(f"score.max_points must be between 1 and 20, got {sc.max_points}.")
+    if not 0 <= sc.success_rate <= 1:
+        raise ConfigError(f"score.success_rate must be between 0 and 1, got {sc.success_rate}.")
+    if sc.action_cost < 0 or sc.value_saved < 0 or sc.capacity < 0:
+        raise ConfigError("score.action_cost, score.value_saved and score.capacity must not be negative.")
     if cfg.report.lang not in _LANGS:
         raise ConfigError(f"report.lang: {cfg.report.lang!r} is not one of {_LANGS}.")
     bad = [f for f in cfg.report.formats if f not in _FORMATS]

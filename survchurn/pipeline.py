@@ -34,23 +34,28 @@ from survchurn.churn.migration import (
     stage_migration,
 )
 from survchurn.churn.survival_table import SurvivalTable, survival_table
-from survchurn.config import RunConfig, load_config, parse_date
+from survchurn.config import RunConfig, ScoreSettings, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.eventlog import EventLog, read_event_log
 from survchurn.exceptions import ConfigError, DataError, DataProblem, SurvchurnError
 from survchurn.reporting.document import Report, Section, Table
 from survchurn.reporting.i18n import t
 from survchurn.reporting.pdf import pdf_available, write_report
+from survchurn.reporting.score_section import score_headline, warning_section
 from survchurn.reporting.sections import (
     drivers_section,
     lifecycle_section,
     retention_section,
     summary_section,
 )
+from survchurn.scoring.cutoff import CutoffResult, choose_cutoff
+from survchurn.scoring.live import horizon_dataset, warning_list
+from survchurn.scoring.warning_score import WarningScoreResult, build_warning_score
 from survchurn.survival.by_stage import StageSurvival, stage_survival
 from survchurn.survival.cox import CoxPH, CoxResult
 from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
+from survchurn.survival.predict import expected_churners
 
 __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
            "validate_config", "write_outputs"]
@@ -84,6 +89,11 @@ class Analysis:
         Cox model of the first lapse after ``landmark`` on behaviour measured at ``landmark``
         (see :func:`survchurn.churn.landmark.landmark_table`); ``None`` when too few customers.
     landmark : pandas.Timestamp or None
+    warning, warning_list, cutoff, expected_churners
+        The integer warning score fitted on features as of ``as_of - horizon_days`` with the
+        label "churned within the horizon", the list of live customers scored with it, the
+        expected-value cut-off on the validation customers, and the expected churners within
+        the horizon among live customers (overall and by tier).
     stages, migration, churn_types, stage_survival
         Lifecycle stages at ``as_of``, migration since the previous quarter end, churn types
         in the last quarters, and survival after ``landmark`` by the stage then.
@@ -106,6 +116,11 @@ class Analysis:
     migration: MigrationResult | None = None
     churn_types: ChurnTypesResult | None = None
     stage_survival: StageSurvival | None = None
+    warning: WarningScoreResult | None = None
+    warning_list: pd.DataFrame | None = None
+    cutoff: CutoffResult | None = None
+    expected_churners: pd.DataFrame | None = None
+    horizon_days: int = 90
     landmark: pd.Timestamp | None = None
     dataset: str = ""
     data_fingerprint: str = ""
@@ -194,6 +209,9 @@ def analyse(
     amount_col: str | None = "amount",
     segments: dict[str, str] | None = None,
     dataset: str = "",
+    horizon_days: int = 90,
+    score: ScoreSettings | None = None,
+    seed: int = 2024,
     progress: Progress | None = None,
 ) -> Analysis:
     """Run the analysis on an event log as of a date.
@@ -211,6 +229,12 @@ def analyse(
         ``"cohort"`` (acquisition month) is always available.
     dataset : str
         A name for the data, shown in the report.
+    horizon_days : int
+        Horizon H of the warning score (churn within H days).
+    score : ScoreSettings, optional
+        Warning-score method, points and the cost model of the action.
+    seed : int
+        Seed of the warning score's test split and cross-validation folds.
     progress : callable, optional
         Called with a short message at each step.
 
@@ -251,8 +275,11 @@ def analyse(
         except SurvchurnError as exc:
             log.info("no survival by stage: %s", exc)
     life.pop("prepared", None)
+    say(f"warning score (churn within {horizon_days} days)")
+    warn = _warning(elog, definition, st, horizon_days, score or ScoreSettings(), seed,
+                    life.get("stages"))
     return Analysis(
-        **life,
+        **life, **warn, horizon_days=horizon_days,
         drivers=drivers, landmark=landmark if drivers is not None else None,
         as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
         km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
@@ -313,6 +340,40 @@ def _lifecycle(elog: EventLog, as_of: pd.Timestamp, window: int) -> dict[str, An
     return out
 
 
+_MIN_LABELLED, _MIN_CHURNED = 200, 20
+
+
+def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, horizon: int,
+             settings: ScoreSettings, seed: int, stages: StageResult | None) -> dict[str, Any]:
+    """Fit the warning score on features as of ``as_of - H`` and score the live customers."""
+    train_at = st.as_of.normalize() - pd.Timedelta(days=horizon)
+    if elog.min_time is None or train_at <= elog.min_time:
+        return {}
+    data = horizon_dataset(elog, definition, train_at, horizon)
+    if len(data.label) < _MIN_LABELLED or data.label.sum() < _MIN_CHURNED:
+        log.info("warning score skipped: %d labelled customers, %d churned", len(data.label),
+                 int(data.label.sum()))
+        return {}
+    result = build_warning_score(
+        data.features, data.label, method=settings.method, max_points=settings.max_points,
+        seed=seed, test=0.3, exclude=["customer_id"], churn_definition=definition.describe(),
+        training_period=f"features as of {train_at.date()}, churn within {horizon} days after")
+    report = result.test_report or result.report
+    test_scores = result.test_scores if result.test_scores is not None else result.scores
+    test_labels = data.label.loc[test_scores.index]
+    cutoff = choose_cutoff(test_scores, test_labels, action_cost=settings.action_cost,
+                           success_rate=settings.success_rate, value_saved=settings.value_saved,
+                           capacity=settings.capacity or None)
+    live_ids = st.table.loc[st.table["event"] == 0, "customer_id"]
+    live = point_in_time_features(elog, st.as_of).table
+    live = live[live["customer_id"].isin(live_ids)]
+    stage_of = stages.customers.set_index("customer_id")["stage"] if stages is not None else None
+    wl = warning_list(result.scorecard, live, rates=report.to_frame()["churn_rate"], stages=stage_of)
+    p = wl["p_churn"].fillna(float(data.label.mean())).to_numpy()
+    expected = expected_churners(p, segment=wl["tier"].to_numpy()) if len(wl) else None
+    return {"warning": result, "warning_list": wl, "cutoff": cutoff, "expected_churners": expected}
+
+
 def _pct(x: float) -> str:
     return f"{x:.1%}"
 
@@ -329,6 +390,17 @@ def _churn_kpi(a: Analysis, lang: str) -> dict[str, Any]:
     return {label: _pct(last["churn_rate"])}
 
 
+def _warning_kpi(a: Analysis, lang: str) -> dict[str, Any]:
+    if a.expected_churners is None or a.warning_list is None:
+        return {}
+    e = a.expected_churners.loc["all"]
+    out = {t("kpi.expected_churners", lang, horizon=a.horizon_days):
+           (f"{e['expected']:,.0f}", f"95% {e['lower']:,.0f}–{e['upper']:,.0f}")}
+    red = int((a.warning_list["tier"] == "red").sum())
+    out[t("kpi.red_tier", lang)] = (f"{red:,}", f"{red / len(a.warning_list):.1%}")
+    return out
+
+
 def _summary(a: Analysis, lang: str) -> Section:
     table = a.survival.table
     km = a.km_overall
@@ -340,10 +412,13 @@ def _summary(a: Analysis, lang: str) -> Section:
         t("kpi.customers", lang): f"{len(table):,}",
         t("kpi.active", lang): f"{active:,}",
         **_churn_kpi(a, lang),
+        **_warning_kpi(a, lang),
         t("kpi.retention_365", lang): _pct(ret365),
     }
     findings = [t("finding.one_time", lang, pct=_pct(one_time)),
                 t("finding.retention", lang, pct=_pct(ret365))]
+    if a.warning is not None:
+        findings.append(score_headline((a.warning.test_report or a.warning.report).to_frame(), lang))
     for label, test in a.logrank_by.items():
         p = "< 0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
         findings.append(t("finding.segments", lang, segment=t(f"segment.{label}", lang), p=p))
@@ -374,6 +449,9 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
     if a.stages is not None:
         sections.append(lifecycle_section(a.stages, a.migration, a.churn_types, a.stage_survival,
                                           lang=lang, font_path=font_path))
+    if a.warning is not None:
+        sections.append(warning_section(a.warning, a.cutoff, a.warning_list, a.expected_churners,
+                                        a.horizon_days, lang=lang, font_path=font_path))
     if a.drivers is not None and a.landmark is not None:
         labels = {v: t(f"var.{v}", lang) for v in DRIVER_VARIABLES}
         intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",
