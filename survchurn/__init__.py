@@ -5,6 +5,7 @@ The public API is re-exported here; each stage's full API is in its sub-package
 See ``docs/ARCHITECTURE.md`` for the layout.
 """
 
+from survchurn.analysis import analyse
 from survchurn.churn import (
     ContractualChurn,
     InactivityChurn,
@@ -33,7 +34,7 @@ from survchurn.exceptions import (
     SurvchurnError,
     SurvchurnWarning,
 )
-from survchurn.pipeline import analyse, build_report, run_config, run_demo, write_outputs
+from survchurn.pipeline import build_report, run_config, run_demo, write_outputs
 from survchurn.plotting import plot_forest, plot_km
 from survchurn.survival import (
     CoxPH,

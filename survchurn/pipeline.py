@@ -1,156 +1,40 @@
 """The one orchestrator: used by the CLI, the notebooks and the demo.
 
-:func:`analyse` runs the statistics (no files written); :func:`build_report` turns an
-:class:`Analysis` into a report model; :func:`write_outputs` writes the files atomically.
-:func:`run_demo` and :func:`run_config` chain the three for the bundled data and for a TOML
-configuration. Progress is reported through an optional ``progress(message)`` callable; the
-library itself never prints.
+:func:`~survchurn.analysis.analyse` runs the statistics (no files written);
+:func:`~survchurn.reporting.build.build_report` turns the :class:`~survchurn.analysis.Analysis`
+into a report model; :func:`~survchurn.reporting.outputs.write_outputs` writes the files
+atomically. :func:`run_demo` and :func:`run_config` chain the three for the bundled data and for
+a TOML configuration. Progress is reported through an optional ``progress(message)`` callable;
+the library itself never prints.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import logging
-import platform
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from survchurn._display import format_header_text
-from survchurn.churn.active_base import ActiveBaseChurn, active_base_churn
-from survchurn.churn.definitions import ChurnDefinition, InactivityChurn
-from survchurn.churn.features import features as point_in_time_features
-from survchurn.churn.landmark import landmark_table
-from survchurn.churn.lifecycle import StageResult, assign_stages, prepare_events
-from survchurn.churn.migration import (
-    ChurnTypesResult,
-    MigrationResult,
-    churn_types,
-    stage_migration,
-)
-from survchurn.churn.survival_table import SurvivalTable, survival_table
-from survchurn.config import RunConfig, ScoreSettings, load_config, parse_date
+from survchurn.analysis import Analysis, Progress, analyse, period_label
+from survchurn.churn.definitions import InactivityChurn
+from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.eventlog import EventLog, read_event_log
-from survchurn.exceptions import ConfigError, DataError, DataProblem, SurvchurnError
-from survchurn.reporting.document import Report, Section, Table
-from survchurn.reporting.i18n import t
-from survchurn.reporting.pdf import pdf_available, write_report
-from survchurn.reporting.score_section import score_headline, warning_section
-from survchurn.reporting.sections import (
-    drivers_section,
-    lifecycle_section,
-    retention_section,
-    summary_section,
-)
-from survchurn.scoring.cutoff import CutoffResult, choose_cutoff
-from survchurn.scoring.live import horizon_dataset, warning_list
-from survchurn.scoring.warning_score import WarningScoreResult, build_warning_score
-from survchurn.survival.by_stage import StageSurvival, stage_survival
-from survchurn.survival.cox import CoxPH, CoxResult
-from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
-from survchurn.survival.logrank import LogRankResult, logrank_test
-from survchurn.survival.predict import expected_churners
+from survchurn.exceptions import ConfigError
+from survchurn.reporting.build import build_report
+from survchurn.reporting.document import Report
+from survchurn.reporting.outputs import write_outputs
 
 __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
            "validate_config", "write_outputs"]
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
     return None
-
-
-@dataclass(repr=False)
-class Analysis:
-    """Everything :func:`analyse` computed for one as-of date.
-
-    Attributes
-    ----------
-    as_of : pandas.Timestamp
-    definition : ChurnDefinition
-    events : EventLog
-    survival : SurvivalTable
-    km_overall : KaplanMeierResult
-    km_by : dict of str to KaplanMeierResult
-        Kaplan-Meier curves by each segment (e.g. acquisition month).
-    logrank_by : dict of str to LogRankResult
-        The log-rank test across the groups of each segment.
-    churn_rates : ActiveBaseChurn
-        Churn rate of the active base per quarter.
-    drivers : CoxResult or None
-        Cox model of the first lapse after ``landmark`` on behaviour measured at ``landmark``
-        (see :func:`survchurn.churn.landmark.landmark_table`); ``None`` when too few customers.
-    landmark : pandas.Timestamp or None
-    warning, warning_list, cutoff, expected_churners
-        The integer warning score fitted on features as of ``as_of - horizon_days`` with the
-        label "churned within the horizon", the list of live customers scored with it, the
-        expected-value cut-off on the validation customers, and the expected churners within
-        the horizon among live customers (overall and by tier).
-    stages, migration, churn_types, stage_survival
-        Lifecycle stages at ``as_of``, migration since the previous quarter end, churn types
-        in the last quarters, and survival after ``landmark`` by the stage then.
-    dataset : str
-        A name for the data (shown in the report).
-    data_fingerprint : str
-        SHA-256 of the validated event log's content (for the manifest).
-    """
-
-    as_of: pd.Timestamp
-    definition: ChurnDefinition
-    events: EventLog
-    survival: SurvivalTable
-    km_overall: KaplanMeierResult
-    km_by: dict[str, KaplanMeierResult] = field(default_factory=dict)
-    logrank_by: dict[str, LogRankResult] = field(default_factory=dict)
-    churn_rates: ActiveBaseChurn | None = None
-    drivers: CoxResult | None = None
-    stages: StageResult | None = None
-    migration: MigrationResult | None = None
-    churn_types: ChurnTypesResult | None = None
-    stage_survival: StageSurvival | None = None
-    warning: WarningScoreResult | None = None
-    warning_list: pd.DataFrame | None = None
-    cutoff: CutoffResult | None = None
-    expected_churners: pd.DataFrame | None = None
-    horizon_days: int = 90
-    landmark: pd.Timestamp | None = None
-    dataset: str = ""
-    data_fingerprint: str = ""
-
-
-    def _header(self) -> dict[str, Any]:
-        st = self.survival
-        head: dict[str, Any] = {
-            "dataset": self.dataset or "(unnamed)",
-            "as_of": str(self.as_of.date()),
-            "definition": self.definition.describe(),
-            "customers": f"{len(st.table):,} ({st.n_churned:,} churned, {len(st.rejected):,} rejected)",
-            "segments compared": ", ".join(self.km_by) or "none",
-        }
-        if self.stages is not None:
-            head["lifecycle stages"] = ", ".join(
-                f"{k} {v:,}" for k, v in self.stages.to_frame()["customers"].items())
-        if self.drivers is not None and self.landmark is not None:
-            head["drivers"] = (f"Cox on {self.drivers.n:,} customers active at "
-                               f"{self.landmark.date()}, C = {self.drivers.concordance:.3f}")
-        return head
-
-    def __repr__(self) -> str:
-        return format_header_text("Analysis", self._header())
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:right'>{html.escape(k)}</th>"
-                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
-                       for k, v in self._header().items())
-        return f"<div class='survchurn-result'><strong>Analysis</strong><table>{rows}</table></div>"
 
 
 @dataclass(repr=False)
@@ -172,342 +56,6 @@ class PipelineResult:
                         for name, path in self.outputs.items())
         notes = "".join(f"<li>{html.escape(m)}</li>" for m in self.messages)
         return self.analysis._repr_html_() + f"<ul>{items}{notes}</ul>"
-
-
-def _fingerprint(events: EventLog) -> str:
-    amount = "sum(amount)" if events.has_amount else "0"
-    row = events.con.execute(
-        f"SELECT count(*), count(DISTINCT customer_id), sum(epoch(time)), {amount} FROM {events.view}"
-    ).fetchone()
-    return hashlib.sha256(repr(row).encode()).hexdigest()
-
-
-def _require_events(elog: EventLog) -> None:
-    """An event log with no usable row cannot be analysed: say why every row went."""
-    if elog.n_rows > 0:
-        return
-    rejected = elog.rejected
-    problems: list[DataProblem | str] = []
-    if len(rejected):
-        for reason, rows in rejected.groupby("reason"):
-            examples = rows.index[:5].tolist()
-            problems.append(DataProblem(None, f"rejected: {reason}", len(rows), examples,
-                                        "correct these rows in the source"))
-    else:
-        problems.append("the event log has no rows. Fix: check the file or query.")
-    user_id = elog.source_columns.get("customer_id", "customer_id")
-    raise DataError(problems, context=f"event log (customer id column {user_id!r}): no usable events")
-
-
-def analyse(
-    events: pd.DataFrame | EventLog,
-    *,
-    as_of: Any,
-    definition: ChurnDefinition | None = None,
-    id_col: str = "customer_id",
-    time_col: str = "date",
-    amount_col: str | None = "amount",
-    segments: dict[str, str] | None = None,
-    dataset: str = "",
-    horizon_days: int = 90,
-    score: ScoreSettings | None = None,
-    seed: int = 2024,
-    progress: Progress | None = None,
-) -> Analysis:
-    """Run the analysis on an event log as of a date.
-
-    Parameters
-    ----------
-    events : DataFrame or EventLog
-        The event log; a DataFrame is read with ``id_col``, ``time_col`` and ``amount_col``.
-    as_of : date-like
-        Observation cut-off (always explicit).
-    definition : ChurnDefinition, optional
-        Default: :class:`InactivityChurn` with a 90-day window.
-    segments : dict, optional
-        ``{label: column of the survival table}`` to compare retention by; the column
-        ``"cohort"`` (acquisition month) is always available.
-    dataset : str
-        A name for the data, shown in the report.
-    horizon_days : int
-        Horizon H of the warning score (churn within H days).
-    score : ScoreSettings, optional
-        Warning-score method, points and the cost model of the action.
-    seed : int
-        Seed of the warning score's test split and cross-validation folds.
-    progress : callable, optional
-        Called with a short message at each step.
-
-    Returns
-    -------
-    Analysis
-    """
-    say = progress or _quiet
-    definition = definition or InactivityChurn(window_days=90)
-    if isinstance(events, EventLog):
-        elog = events
-    else:
-        say("reading and validating the event log")
-        elog = read_event_log(events, id_col=id_col, time_col=time_col, amount_col=amount_col)
-    _require_events(elog)
-    say(f"survival table as of {pd.Timestamp(as_of).date()} ({definition.describe().split(':')[0]})")
-    st = survival_table(elog, definition, as_of)
-    table = st.table.assign(cohort=st.table["entry_date"].dt.strftime("%Y-%m"))
-    say(f"Kaplan-Meier curves for {len(table):,} customers")
-    km_overall = KaplanMeier().fit(table).result_
-    km_by: dict[str, KaplanMeierResult] = {}
-    logrank_by: dict[str, LogRankResult] = {}
-    for label, col in {"cohort": "cohort", **(segments or {})}.items():
-        if table[col].nunique() < 2:
-            continue
-        km_by[label] = KaplanMeier().fit(table, group_col=col).result_
-        logrank_by[label] = logrank_test(table, group_col=col)
-    window = getattr(definition, "window_days", 90)
-    say("lifecycle stages and migration")
-    life = _lifecycle(elog, st.as_of, window)
-    landmark = _landmark(st.as_of)
-    say(f"Cox driver model on behaviour at {landmark.date()}")
-    drivers = _driver_model(elog, landmark, st.as_of, getattr(definition, "window_days", 90))
-    if life.get("prepared") is not None:
-        try:
-            life["stage_survival"] = stage_survival(life["prepared"], landmark, until=st.as_of,
-                                                    churn_window_days=window)
-        except SurvchurnError as exc:
-            log.info("no survival by stage: %s", exc)
-    life.pop("prepared", None)
-    say(f"warning score (churn within {horizon_days} days)")
-    warn = _warning(elog, definition, st, horizon_days, score or ScoreSettings(), seed,
-                    life.get("stages"))
-    return Analysis(
-        **life, **warn, horizon_days=horizon_days,
-        drivers=drivers, landmark=landmark if drivers is not None else None,
-        as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
-        km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
-        churn_rates=active_base_churn(elog, as_of, window_days=getattr(definition, "window_days", 90)),
-        data_fingerprint=_fingerprint(elog),
-    )
-
-
-#: Driver variables: (internal name, formula on the point-in-time features).
-DRIVER_VARIABLES = ("purchases_doubling", "spend_doubling", "recency_30d", "tenure_90d",
-                    "behaviour_break")
-_MIN_DRIVER_EVENTS = 20
-
-
-def _landmark(as_of: pd.Timestamp) -> pd.Timestamp:
-    """Two quarters before ``as_of``, on a quarter end when ``as_of`` is one."""
-    return (as_of.normalize() - pd.DateOffset(months=6)) + pd.offsets.MonthEnd(0)
-
-
-def _driver_model(elog: EventLog, landmark: pd.Timestamp, as_of: pd.Timestamp,
-                  window_days: int) -> CoxResult | None:
-    """Cox model of the first lapse after ``landmark`` on behaviour up to it."""
-    import numpy as np
-
-    if elog.min_time is None or landmark <= elog.min_time:
-        return None
-    feats = point_in_time_features(elog, landmark).table
-    lt = landmark_table(elog, landmark, as_of, window_days=window_days, features=feats)
-    if lt["event"].sum() < _MIN_DRIVER_EVENTS:
-        return None
-    x = pd.DataFrame({
-        "duration": lt["duration"], "event": lt["event"],
-        "purchases_doubling": np.log2(lt["frequency"].clip(lower=1)),
-        "recency_30d": lt["recency_days"] / 30.0,
-        "tenure_90d": lt["tenure_days"] / 90.0,
-        "behaviour_break": lt["behaviour_break"].astype(float),
-    })
-    if elog.has_amount:
-        x["spend_doubling"] = np.log2(1.0 + lt["monetary_mean"].clip(lower=0))
-    keep = [c for c in x.columns if c in ("duration", "event") or x[c].std() > 0]
-    return CoxPH().fit(x[keep]).result_
-
-
-def _lifecycle(elog: EventLog, as_of: pd.Timestamp, window: int) -> dict[str, Any]:
-    """Stages at ``as_of``, migration since the previous quarter end, recent churn types."""
-    out: dict[str, Any] = {}
-    try:
-        prepared = prepare_events(elog)
-        out["prepared"] = prepared
-        out["stages"] = assign_stages(prepared, as_of, churn_window_days=window)
-        ends = [as_of.normalize() - pd.offsets.QuarterEnd(k) for k in (3, 2, 1)]
-        ends = [d for d in ends if elog.min_time is not None and d > elog.min_time]
-        if ends:
-            out["migration"] = stage_migration(prepared, ends[-1], as_of, churn_window_days=window)
-            out["churn_types"] = churn_types(prepared, [*ends, as_of], churn_window_days=window)
-    except SurvchurnError as exc:  # too little history for stages: the report goes without
-        log.info("no lifecycle stages: %s", exc)
-    return out
-
-
-_MIN_LABELLED, _MIN_CHURNED = 200, 20
-
-
-def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, horizon: int,
-             settings: ScoreSettings, seed: int, stages: StageResult | None) -> dict[str, Any]:
-    """Fit the warning score on features as of ``as_of - H`` and score the live customers."""
-    train_at = st.as_of.normalize() - pd.Timedelta(days=horizon)
-    if elog.min_time is None or train_at <= elog.min_time:
-        return {}
-    data = horizon_dataset(elog, definition, train_at, horizon)
-    if len(data.label) < _MIN_LABELLED or data.label.sum() < _MIN_CHURNED:
-        log.info("warning score skipped: %d labelled customers, %d churned", len(data.label),
-                 int(data.label.sum()))
-        return {}
-    result = build_warning_score(
-        data.features, data.label, method=settings.method, max_points=settings.max_points,
-        seed=seed, test=0.3, exclude=["customer_id"], churn_definition=definition.describe(),
-        training_period=f"features as of {train_at.date()}, churn within {horizon} days after")
-    report = result.test_report or result.report
-    test_scores = result.test_scores if result.test_scores is not None else result.scores
-    test_labels = data.label.loc[test_scores.index]
-    cutoff = choose_cutoff(test_scores, test_labels, action_cost=settings.action_cost,
-                           success_rate=settings.success_rate, value_saved=settings.value_saved,
-                           capacity=settings.capacity or None)
-    live_ids = st.table.loc[st.table["event"] == 0, "customer_id"]
-    live = point_in_time_features(elog, st.as_of).table
-    live = live[live["customer_id"].isin(live_ids)]
-    stage_of = stages.customers.set_index("customer_id")["stage"] if stages is not None else None
-    wl = warning_list(result.scorecard, live, rates=report.to_frame()["churn_rate"], stages=stage_of)
-    p = wl["p_churn"].fillna(float(data.label.mean())).to_numpy()
-    expected = expected_churners(p, segment=wl["tier"].to_numpy()) if len(wl) else None
-    return {"warning": result, "warning_list": wl, "cutoff": cutoff, "expected_churners": expected}
-
-
-def _pct(x: float) -> str:
-    return f"{x:.1%}"
-
-
-def _churn_kpi(a: Analysis, lang: str) -> dict[str, Any]:
-    q = a.churn_rates.table if a.churn_rates is not None else pd.DataFrame()
-    if q.empty:
-        return {}
-    last = q.iloc[-1]
-    label = t("kpi.churn_rate_quarter", lang, period=last["period"])
-    if len(q) > 1:
-        change = (last["churn_rate"] - q.iloc[-2]["churn_rate"]) * 100
-        return {label: (_pct(last["churn_rate"]), t("kpi.vs_previous", lang, change=f"{change:+.1f}"))}
-    return {label: _pct(last["churn_rate"])}
-
-
-def _warning_kpi(a: Analysis, lang: str) -> dict[str, Any]:
-    if a.expected_churners is None or a.warning_list is None:
-        return {}
-    e = a.expected_churners.loc["all"]
-    out = {t("kpi.expected_churners", lang, horizon=a.horizon_days):
-           (f"{e['expected']:,.0f}", f"95% {e['lower']:,.0f}–{e['upper']:,.0f}")}
-    red = int((a.warning_list["tier"] == "red").sum())
-    out[t("kpi.red_tier", lang)] = (f"{red:,}", f"{red / len(a.warning_list):.1%}")
-    return out
-
-
-def _summary(a: Analysis, lang: str) -> Section:
-    table = a.survival.table
-    km = a.km_overall
-    at365 = km.at([365])
-    ret365 = float(at365["survival"].iloc[0])
-    one_time = float((table["n_events"] == 1).mean()) if "n_events" in table else float("nan")
-    active = int((table["event"] == 0).sum())
-    figures = {
-        t("kpi.customers", lang): f"{len(table):,}",
-        t("kpi.active", lang): f"{active:,}",
-        **_churn_kpi(a, lang),
-        **_warning_kpi(a, lang),
-        t("kpi.retention_365", lang): _pct(ret365),
-    }
-    findings = [t("finding.one_time", lang, pct=_pct(one_time)),
-                t("finding.retention", lang, pct=_pct(ret365))]
-    if a.warning is not None:
-        findings.append(score_headline((a.warning.test_report or a.warning.report).to_frame(), lang))
-    for label, test in a.logrank_by.items():
-        p = "< 0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
-        findings.append(t("finding.segments", lang, segment=t(f"segment.{label}", lang), p=p))
-        break
-    return summary_section(figures, findings, lang=lang)
-
-
-def _appendix_tables(a: Analysis, lang: str) -> list[Any]:
-    rejected = a.survival.rejected
-    if len(rejected) == 0 and len(a.events.rejected) == 0:
-        return []
-    reasons = pd.concat([a.events.rejected.get("reason", pd.Series(dtype=str)), rejected["reason"]])
-    frame = reasons.value_counts().rename_axis(t("col.reason", lang)).reset_index(
-        name=t("col.rejected_rows", lang))
-    return [Table(frame, caption=t("col.rejected_rows", lang))]
-
-
-def build_report(analysis: Analysis, *, title: str = "Customer churn early warning",
-                 lang: str = "en", font_path: str | None = None) -> Report:
-    """Turn an :class:`Analysis` into a report model (sections appear as their inputs exist)."""
-    a = analysis
-    segment_names = {t(f"segment.{k}", lang) if k in ("cohort", "stage") else k: v
-                     for k, v in a.km_by.items()}
-    sections = [
-        _summary(a, lang),
-        retention_section(a.km_overall, segment_names, lang=lang, font_path=font_path),
-    ]
-    if a.stages is not None:
-        sections.append(lifecycle_section(a.stages, a.migration, a.churn_types, a.stage_survival,
-                                          lang=lang, font_path=font_path))
-    if a.warning is not None:
-        sections.append(warning_section(a.warning, a.cutoff, a.warning_list, a.expected_churners,
-                                        a.horizon_days, lang=lang, font_path=font_path))
-    if a.drivers is not None and a.landmark is not None:
-        labels = {v: t(f"var.{v}", lang) for v in DRIVER_VARIABLES}
-        intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",
-                  landmark=str(a.landmark.date()), as_of=str(a.as_of.date()),
-                  c=f"{a.drivers.concordance:.3f}")
-        sections.append(drivers_section(a.drivers, labels, intro, lang=lang, font_path=font_path))
-    extra = _appendix_tables(a, lang)
-    if extra:
-        sections.append(Section("data_quality", title=t("col.rejected_rows", lang), blocks=extra))
-    window = f"{a.events.min_time:%Y-%m-%d} – {a.events.max_time:%Y-%m-%d}"
-    meta = {
-        "period": _period(a.as_of),
-        "as_of": str(a.as_of.date()),
-        "data_window": window,
-        "churn_definition": a.definition.describe(),
-        "dataset": a.dataset,
-        "data_fingerprint": a.data_fingerprint[:16],
-    }
-    return Report(title=title, lang=lang, meta=meta, sections=sections)
-
-
-def _period(as_of: pd.Timestamp) -> str:
-    return f"{as_of.year}Q{as_of.quarter}"
-
-
-def write_outputs(analysis: Analysis, report: Report, out_dir: str | Path, *,
-                  formats: tuple[str, ...] = ("html", "pdf"), font_path: str | None = None,
-                  extra_manifest: dict[str, Any] | None = None) -> tuple[dict[str, Path], list[str]]:
-    """Write the report (and a manifest) into ``out_dir``; returns (paths, messages).
-
-    When a PDF is asked for but WeasyPrint/Pango is missing, the HTML is still written and a
-    message says in one line how to enable the PDF.
-    """
-    from survchurn._io import atomic_write_text
-
-    out = Path(out_dir)
-    messages: list[str] = []
-    wanted = list(formats)
-    if "pdf" in wanted:
-        ok, hint = pdf_available()
-        if not ok:
-            wanted.remove("pdf")
-            messages.append(f"PDF not written: {hint}")
-    paths = write_report(report, out, formats=wanted, font=font_path)
-    manifest = {
-        "as_of": str(analysis.as_of.date()),
-        "churn_definition": analysis.definition.describe(),
-        "data_fingerprint": analysis.data_fingerprint,
-        "customers": len(analysis.survival.table),
-        "rejected_customers": len(analysis.survival.rejected),
-        "python": platform.python_version(),
-        "files": sorted(p.name for p in paths.values()),
-        **(extra_manifest or {}),
-    }
-    paths["manifest"] = atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return paths, messages
 
 
 def run_demo(out_dir: str | Path = "reports/demo", *, lang: str = "en", pdf: bool = True,
@@ -563,7 +111,7 @@ def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Pat
                        dataset=str(cfg.data.events), progress=say)
     report = build_report(analysis, title=cfg.report.title, lang=cfg.report.lang,
                           font_path=cfg.report.font_path)
-    target = Path(out_dir) if out_dir else cfg.resolve(cfg.output_dir) / _period(analysis.as_of)
+    target = Path(out_dir) if out_dir else cfg.resolve(cfg.output_dir) / period_label(analysis.as_of)
     say(f"writing outputs to {target}")
     outputs, messages = write_outputs(analysis, report, target, formats=cfg.report.formats,
                                       font_path=cfg.report.font_path,
