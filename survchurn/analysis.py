@@ -33,6 +33,7 @@ from survchurn.churn.survival_table import SurvivalTable, survival_table
 from survchurn.config import ScoreSettings
 from survchurn.data.eventlog import EventLog, read_event_log
 from survchurn.exceptions import DataError, DataProblem, SurvchurnError
+from survchurn.scoring.backtest import QuarterOverQuarter
 from survchurn.scoring.cutoff import CutoffResult, choose_cutoff
 from survchurn.scoring.live import horizon_dataset, warning_list
 from survchurn.scoring.warning_score import WarningScoreResult, build_warning_score
@@ -109,6 +110,8 @@ class Analysis:
     warning_list: pd.DataFrame | None = None
     cutoff: CutoffResult | None = None
     expected_churners: pd.DataFrame | None = None
+    live_features: pd.DataFrame | None = None
+    qoq: QuarterOverQuarter | None = None
     horizon_days: int = 90
     landmark: pd.Timestamp | None = None
     dataset: str = ""
@@ -339,4 +342,5 @@ def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, hor
     wl = warning_list(result.scorecard, live, rates=report.to_frame()["churn_rate"], stages=stage_of)
     p = wl["p_churn"].fillna(float(data.label.mean())).to_numpy()
     expected = expected_churners(p, segment=wl["tier"].to_numpy()) if len(wl) else None
-    return {"warning": result, "warning_list": wl, "cutoff": cutoff, "expected_churners": expected}
+    return {"warning": result, "warning_list": wl, "cutoff": cutoff, "expected_churners": expected,
+            "live_features": live.reset_index(drop=True)}

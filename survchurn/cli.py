@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="TOML configuration file (see examples/quarterly.toml)")
     run.add_argument("--as-of", required=True, help="observation cut-off date, YYYY-MM-DD")
     run.add_argument("--out", default=None, help="output folder (default: <output_dir>/<period>)")
+    run.add_argument("--previous", default=None,
+                     help="a previous run's output folder (adds the quarter-over-quarter section)")
+
+    score = sub.add_parser("score", parents=[common], help="apply a saved scorecard to a customer table")
+    score.add_argument("scorecard", help="scorecard.json written by `survchurn run`")
+    score.add_argument("customers", help="customer table with the scorecard's inputs (.csv or .parquet)")
+    score.add_argument("-o", "--out", required=True, help="output CSV")
+    score.add_argument("--id-col", default="customer_id", help="customer id column (default customer_id)")
 
     val = sub.add_parser("validate", parents=[common], help="check a configuration and its data without fitting models")
     val.add_argument("config")
@@ -79,7 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             result = pipeline.run_demo(out_dir=args.out, lang=args.lang, pdf=not args.no_pdf, progress=progress)
         elif args.command == "run":
-            result = pipeline.run_config(args.config, as_of=args.as_of, out_dir=args.out, progress=progress)
+            result = pipeline.run_config(args.config, as_of=args.as_of, out_dir=args.out,
+                                         previous=args.previous, progress=progress)
+        elif args.command == "score":
+            path = pipeline.score_file(args.scorecard, args.customers, args.out, id_col=args.id_col)
+            print(f"scores: {path}")
+            return EXIT_OK
         else:
             summary = pipeline.validate_config(args.config, as_of=args.as_of, progress=progress)
             print(summary)

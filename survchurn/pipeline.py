@@ -11,24 +11,30 @@ the library itself never prints.
 from __future__ import annotations
 
 import html
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from survchurn._display import format_header_text
+from survchurn._io import write_csv
 from survchurn.analysis import Analysis, Progress, analyse, period_label
 from survchurn.churn.definitions import InactivityChurn
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.eventlog import EventLog, read_event_log
-from survchurn.exceptions import ConfigError
+from survchurn.exceptions import ConfigError, DataError
 from survchurn.reporting.build import build_report
 from survchurn.reporting.document import Report
-from survchurn.reporting.outputs import write_outputs
+from survchurn.reporting.outputs import metrics_dict, write_outputs
+from survchurn.scoring.backtest import compare_quarters
+from survchurn.scoring.live import warning_list
 
 __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
-           "validate_config", "write_outputs"]
+           "score_file", "validate_config", "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +103,53 @@ def _read_configured_events(cfg: RunConfig) -> EventLog:
                           category_col=d.category_col, con=con)
 
 
+def _load_previous(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The ``metrics.json`` and ``warning_list.csv`` of a previous run's output folder."""
+    path = Path(folder)
+    metrics, wl = path / "metrics.json", path / "warning_list.csv"
+    missing = [p.name for p in (metrics, wl) if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"--previous {str(path)!r}: {', '.join(missing)} not found. Fix: point --previous at the "
+            "output folder of an earlier `survchurn run` (e.g. reports/2026Q2).")
+    try:
+        data = json.loads(metrics.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError([f"{metrics} is not valid JSON ({exc}); re-run that quarter"],
+                        context="previous run") from exc
+    return data, pd.read_csv(wl)
+
+
 def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Path | None = None,
-               progress: Progress | None = None) -> PipelineResult:
-    """Run the analysis configured in a TOML file as of a date into ``reports/<period>/``."""
+               previous: str | Path | None = None, progress: Progress | None = None) -> PipelineResult:
+    """Run the analysis configured in a TOML file as of a date into ``reports/<period>/``.
+
+    Parameters
+    ----------
+    config : path or RunConfig
+    as_of : date-like
+        Observation cut-off, ``YYYY-MM-DD``.
+    out_dir : path, optional
+        Output folder; default ``<output_dir>/<period>`` (e.g. ``reports/2026Q3``).
+    previous : path, optional
+        A previous run's output folder: adds the quarter-over-quarter section.
+    """
     say = progress or _quiet
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     stamp = parse_date(as_of, "--as-of")
+    prior = _load_previous(previous) if previous is not None else None
     say("reading and validating the event log")
     events = _read_configured_events(cfg)
     definition = InactivityChurn(window_days=cfg.churn.window_days)
     segments = {cfg.report.segment_col: cfg.report.segment_col} if cfg.report.segment_col else None
     analysis = analyse(events, as_of=stamp, definition=definition, segments=segments,
-                       dataset=str(cfg.data.events), progress=say)
+                       dataset=str(cfg.data.events), horizon_days=cfg.churn.horizon_days,
+                       score=cfg.score, seed=cfg.seed, progress=say)
+    if prior is not None:
+        say("comparing with the previous run")
+        analysis.qoq = compare_quarters(
+            prior[0], prior[1], metrics_dict(analysis), analysis.warning_list, analysis.survival,
+            variables=analysis.warning.scorecard.variables if analysis.warning is not None else None)
     report = build_report(analysis, title=cfg.report.title, lang=cfg.report.lang,
                           font_path=cfg.report.font_path)
     target = Path(out_dir) if out_dir else cfg.resolve(cfg.output_dir) / period_label(analysis.as_of)
@@ -128,3 +169,33 @@ def validate_config(config: str | Path, *, as_of: Any = None, progress: Progress
     n = events.con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM {events.view}").fetchone()
     return (f"config OK; event log OK: {n[0]:,} events, {n[1]:,} customers, "
             f"{len(events.rejected):,} rows rejected")
+
+
+def score_file(scorecard: str | Path, customers: str | Path, out: str | Path, *,
+               id_col: str = "customer_id") -> Path:
+    """Apply a saved scorecard to a customer table (CSV or Parquet) and write the scores.
+
+    The output CSV has one row per input row: ``id_col``, ``score``, ``tier`` and ``reasons``,
+    written atomically and safe to open in a spreadsheet.
+    """
+    from survchurn.scoring.scorecard import Scorecard
+
+    if not Path(scorecard).is_file():
+        raise FileNotFoundError(f"scorecard {str(scorecard)!r} does not exist. Fix: check the path.")
+    card = Scorecard.load(scorecard)
+    path = Path(customers)
+    if not path.is_file():
+        raise FileNotFoundError(f"customer table {str(path)!r} does not exist. Fix: check the path.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        table = pd.read_parquet(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        table = pd.read_csv(path)
+    else:
+        raise DataError([f"{path.name}: unknown file type {path.suffix!r}; use .csv or .parquet"],
+                        context="customer table")
+    if id_col not in table.columns:
+        raise DataError([f"column {id_col!r} not found; columns are {list(table.columns)[:10]}. "
+                         "Fix: pass --id-col"], context="customer table")
+    scored = warning_list(card, table.rename(columns={id_col: "customer_id"}))
+    scored = scored.set_index("customer_id").loc[table[id_col].to_numpy()].reset_index()
+    return write_csv(scored.rename(columns={"customer_id": id_col}), out)

@@ -12,6 +12,7 @@ import pandas as pd
 from survchurn.analysis import DRIVER_VARIABLES, Analysis, period_label
 from survchurn.reporting.document import Report, Section, Table
 from survchurn.reporting.i18n import t
+from survchurn.reporting.qoq_section import qoq_section
 from survchurn.reporting.score_section import score_headline, warning_section
 from survchurn.reporting.sections import (
     drivers_section,
@@ -101,6 +102,8 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
     if a.warning is not None:
         sections.append(warning_section(a.warning, a.cutoff, a.warning_list, a.expected_churners,
                                         a.horizon_days, lang=lang, font_path=font_path))
+    if a.qoq is not None:
+        sections.append(qoq_section(a.qoq, lang=lang))
     if a.drivers is not None and a.landmark is not None:
         labels = {v: t(f"var.{v}", lang) for v in DRIVER_VARIABLES}
         intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",

@@ -9,8 +9,9 @@ import pandas as pd
 from survchurn._display import Result
 from survchurn.churn.survival_table import SurvivalTable
 from survchurn.exceptions import ScoringError
+from survchurn.scoring.monitoring import StabilityReport, population_stability
 
-__all__ = ["WarningBacktest", "backtest_warnings"]
+__all__ = ["QuarterOverQuarter", "WarningBacktest", "backtest_warnings", "compare_quarters"]
 
 
 class WarningBacktest(Result):
@@ -74,3 +75,76 @@ def backtest_warnings(previous: pd.DataFrame, st: SurvivalTable, *, cutoff: int,
     rows = [row("flagged", prev[flagged]), row("not flagged", prev[~flagged])]
     rows += [row(f"tier {tier}", part) for tier, part in prev.groupby("tier", sort=True)]
     return WarningBacktest(pd.DataFrame(rows).set_index("group"), int(cutoff), previous_as_of, st.as_of)
+
+
+class QuarterOverQuarter(Result):
+    """This run against the previous one: churn rate, stability (PSI) and the back-test.
+
+    Attributes
+    ----------
+    rates : DataFrame
+        ``run, as_of, period, churn_rate``: the latest complete quarter of each run.
+    stability : StabilityReport or None
+        PSI of the score and the scorecard's inputs, previous live customers vs current ones.
+    backtest : WarningBacktest
+    """
+
+    _title = "Quarter over quarter"
+
+    def __init__(self, rates: pd.DataFrame, stability: StabilityReport | None,
+                 backtest: WarningBacktest, previous_as_of: str):
+        self.rates = rates
+        self.stability = stability
+        self.backtest = backtest
+        self.previous_as_of = previous_as_of
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.backtest.to_frame()
+
+    def _header(self) -> dict[str, Any]:
+        head: dict[str, Any] = {"previous as_of": self.previous_as_of}
+        if len(self.rates) == 2:
+            head["churn rate change (pp)"] = round(
+                100 * (self.rates["churn_rate"].iloc[1] - self.rates["churn_rate"].iloc[0]), 2)
+        if self.stability is not None:
+            head["score PSI"] = round(float(self.stability.to_frame().loc["score", "psi"]), 4)
+        return head
+
+
+def _last_rate(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    rows = [r for r in metrics.get("churn_rate_by_quarter", []) if r.get("churn_rate") is not None]
+    return rows[-1] if rows else None
+
+
+def compare_quarters(previous_metrics: dict[str, Any], previous_list: pd.DataFrame,
+                     current_metrics: dict[str, Any], current_list: pd.DataFrame | None,
+                     st: SurvivalTable, *, variables: list[str] | None = None) -> QuarterOverQuarter:
+    """Compare a run with the previous one (see :class:`QuarterOverQuarter`).
+
+    Parameters
+    ----------
+    previous_metrics, current_metrics : dict
+        The runs' ``metrics.json`` contents.
+    previous_list, current_list : DataFrame
+        The runs' warning lists (with the scorecard's input columns).
+    st : SurvivalTable
+        The current survival table (who has churned by now).
+    variables : list of str, optional
+        Scorecard inputs to check for stability (those present in both lists).
+    """
+    prev_as_of = str(previous_metrics.get("as_of", ""))
+    rows = []
+    for run, m in (("previous", previous_metrics), ("current", current_metrics)):
+        last = _last_rate(m)
+        if last is not None:
+            rows.append({"run": run, "as_of": m.get("as_of"), "period": last["period"],
+                         "churn_rate": last["churn_rate"]})
+    rates = pd.DataFrame(rows, columns=["run", "as_of", "period", "churn_rate"])
+    stability = None
+    if current_list is not None and len(previous_list) and len(current_list):
+        cols = ["score", *[v for v in variables or [] if v in previous_list and v in current_list]]
+        stability = population_stability(previous_list[cols], current_list[cols], columns=cols)
+    cutoff = (previous_metrics.get("warning_score") or {}).get("cutoff")
+    bt = backtest_warnings(previous_list, st, cutoff=int(cutoff) if cutoff is not None else 4,
+                           previous_as_of=prev_as_of)
+    return QuarterOverQuarter(rates, stability, bt, prev_as_of)

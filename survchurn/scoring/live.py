@@ -143,7 +143,7 @@ def warning_list(scorecard: Scorecard, live: pd.DataFrame, *, rates: pd.Series |
     if stages is not None:
         out["stage"] = out["customer_id"].map(stages).astype(object).fillna("unknown").to_numpy()
     if rates is not None:
-        out["p_churn"] = out["score"].map(rates).astype(float).to_numpy()
+        out["p_churn"] = out["score"].map(rates).astype(float).round(4).to_numpy()
     out["reasons"] = reasons
     return out.sort_values(["score", "customer_id"], ascending=[False, True], kind="stable") \
         .reset_index(drop=True)
