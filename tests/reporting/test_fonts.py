@@ -9,10 +9,10 @@ import matplotlib.pyplot as plt
 import pytest
 
 import survchurn._fonts as fonts
+from survchurn._fonts import FontInfo, css_font_stack, find_cjk_font
 from survchurn.exceptions import ConfigError, DependencyError
 from survchurn.plotting._style import register_font, report_rc, use_report_style
 from survchurn.reporting.document import Figure
-from survchurn._fonts import FontInfo, css_font_stack, find_cjk_font
 
 
 @pytest.fixture
