@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,12 +232,16 @@ class LassoLogistic:
         Coordinate-descent tolerance (glmnet's ``thresh`` scale).
     alpha : float
         Significance level of the refit's confidence intervals.
+    refit : bool
+        Refit the selected columns without penalty (statsmodels) for inference.
+    n_jobs : int
+        Threads over which the full-data and fold fits are split (results are identical).
     """
 
     def __init__(self, *, nlambda: int = 100, lambda_min_ratio: float | None = None,
                  lambdas: Sequence[float] | None = None, nfolds: int = 10, standardize: bool = True,
                  s: str = "lambda.1se", seed: int = 0, tol: float = 1e-9, alpha: float = 0.05,
-                 refit: bool = True):
+                 refit: bool = True, n_jobs: int = 1):
         if s not in ("lambda.1se", "lambda.min"):
             raise ConfigError(f"s must be 'lambda.1se' or 'lambda.min', got {s!r}")
         if nfolds < 3:
@@ -251,6 +256,7 @@ class LassoLogistic:
         self.tol = tol
         self.alpha = alpha
         self.refit = refit
+        self.n_jobs = n_jobs
 
     def fit(self, features: pd.DataFrame, label: pd.Series | np.ndarray | str, *,
             foldid: Sequence[int] | np.ndarray | None = None,
@@ -271,6 +277,22 @@ class LassoLogistic:
         Xdf, y = validate_design(features, label, context="LASSO features")
         with blas_threads(Xdf.size):
             return self._fit(Xdf, y, foldid, groups)
+
+    def _solve(self, Xc: np.ndarray, y: np.ndarray, weights: list, seqs: list, trunc: list) -> list[dict]:
+        jobs = max(1, min(self.n_jobs, len(weights)))
+        if jobs == 1:
+            return solve_paths(Xc, y, weights, seqs, trunc, standardize=self.standardize, tol=self.tol)
+        # independent fits split over threads; NumPy releases the GIL in its array passes
+        parts = [list(range(j, len(weights), jobs)) for j in range(jobs)]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(solve_paths, Xc, y, [weights[i] for i in part], [seqs[i] for i in part],
+                                   [trunc[i] for i in part], standardize=self.standardize, tol=self.tol)
+                       for part in parts]
+            out: list[dict] = [{}] * len(weights)
+            for part, fut in zip(parts, futures, strict=True):
+                for i, res in zip(part, fut.result(), strict=True):
+                    out[i] = res
+        return out
 
     def _fit(self, Xdf: pd.DataFrame, y: np.ndarray, foldid: Sequence[int] | np.ndarray | None,
              groups: Mapping[str, str] | None) -> LassoLogistic:
@@ -299,7 +321,7 @@ class LassoLogistic:
         else:
             seqs = [np.sort(np.asarray(self.lambdas, float))[::-1]] * (K + 1)
             trunc = [False] * (K + 1)
-        paths = solve_paths(Xc, y, weights, seqs, trunc, standardize=self.standardize, tol=self.tol)
+        paths = self._solve(Xc, y, weights, seqs, trunc)
         full = paths[0]
         lam = full["lambda"]
         L = len(lam)
