@@ -278,6 +278,14 @@ class CandidateBuilder:
         for c in cat:
             s = features[c]
             cast = "int" if (pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s)) else "str"
+            if cast == "int" and not pd.api.types.is_bool_dtype(s):
+                v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+                frac = np.isfinite(v) & (v != np.round(v))
+                if frac.any():
+                    raise DataError([DataProblem(c, "categorical column holds non-integer numbers", int(frac.sum()),
+                                                 list(s.index[frac][:5]),
+                                                 "treat it as numeric (binned) or recode the levels as text")],
+                                    "candidate variables")
             keys = _cat_keys(s, cast)
             tab = pd.DataFrame({"k": keys.fillna("<NA>").to_numpy(), "y": y}).groupby("k")["y"].agg(["size", "mean"])
             tab = tab.drop(index="<NA>", errors="ignore")
@@ -292,6 +300,7 @@ class CandidateBuilder:
             raise DataError(["no usable candidate variable (every column is constant or missing)"],
                             "candidate variables")
         self.specs_ = specs
+        self.inputs_ = num + [c for c in cat if c not in num]
         self.groups_ = {s["name"]: s["group"] for s in specs}
         self.columns_ = [s["name"] for s in specs]
         return self

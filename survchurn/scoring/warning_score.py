@@ -153,7 +153,8 @@ def build_warning_score(
     tiers : mapping, optional
         Tier name -> lowest score.
     exclude : sequence of str
-        Columns never used as candidates (ids, dates).
+        Columns never used as candidates (ids, dates); ignored when ``candidates`` is given
+        (set ``exclude`` on the builder instead).
     foldid : array, optional
         CV folds for the LASSO (training rows).
     compare : bool
@@ -188,8 +189,7 @@ def build_warning_score(
     builder = candidates or CandidateBuilder(exclude=exclude)
     F = builder.fit_transform(train_X, train_y)
     groups = builder.groups_
-    screening = screen_candidates(train_X, train_y, columns=builder.numeric if builder.numeric is not None
-                                  else [c for c in train_X.columns if c not in builder.exclude])
+    screening = screen_candidates(train_X, train_y, columns=builder.inputs_)
     model, selection = _select(method, F, train_y, groups, seed, foldid, nfolds)
     pts = WarningPoints(max_points=max_points, method=points_method).fit(model.coef, groups)
     by_name = {s["name"]: s for s in builder.specs_}

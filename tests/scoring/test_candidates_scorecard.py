@@ -65,6 +65,7 @@ def test_quantile_bins_ratios_and_continuous_mode():
 
 def test_flag_sql_matches_pandas():
     df = pd.DataFrame({"v": [np.nan, 0.1, 0.3, 1e-300, np.inf, 5.0], "k": ["a", None, "b", "a", "c", "b"],
+                       "flag": [True, False, True, True, False, False],
                        "n": [1, 2, 3, 4, 5, 6], "d": [0.0, 3.0, 0.0, 1.0, 2.0, 3.0]})
     specs = [
         {"name": "v1", "kind": "bin", "source": "v", "lower": 0.1, "upper": 0.3},
@@ -72,6 +73,7 @@ def test_flag_sql_matches_pandas():
         {"name": "v3", "kind": "missing", "source": "v"},
         {"name": "k1", "kind": "level", "source": "k", "levels": ["b"]},
         {"name": "n1", "kind": "level", "source": "n", "levels": ["3"], "cast": "int"},
+        {"name": "b1", "kind": "level", "source": "flag", "levels": ["1"], "cast": "int"},
         {"name": "r1", "kind": "bin", "ratio": ["n", "d"], "lower": 1.0, "upper": None},
         {"name": "r2", "kind": "missing", "ratio": ["n", "d"]},
     ]
@@ -97,6 +99,8 @@ def test_candidate_errors():
     b = CandidateBuilder(numeric=["x"], categorical=[]).fit(df, y)
     with pytest.raises(DataError, match="column 'x': column used by the candidates is missing"):
         b.transform(df.drop(columns="x"))
+    with pytest.raises(DataError, match="column 'z': categorical column holds non-integer numbers"):
+        CandidateBuilder(numeric=[], categorical=["z"]).fit(df, y)
     with pytest.raises(DataError, match="no usable candidate variable"):
         CandidateBuilder(numeric=["c"], categorical=[]).fit(pd.DataFrame({"c": np.ones(200)}), y)
 
