@@ -299,11 +299,39 @@ class CandidateBuilder:
         if not specs:
             raise DataError(["no usable candidate variable (every column is constant or missing)"],
                             "candidate variables")
+        specs = self._drop_dependent(specs, features)
         self.specs_ = specs
         self.inputs_ = num + [c for c in cat if c not in num]
         self.groups_ = {s["name"]: s["group"] for s in specs}
         self.columns_ = [s["name"] for s in specs]
         return self
+
+    def _drop_dependent(self, specs: list[dict[str, Any]], features: pd.DataFrame) -> list[dict[str, Any]]:
+        """Drop columns that are linear combinations of earlier ones (and the intercept).
+
+        E.g. ``payment_method=loan`` equals the sum of the non-zero ``loan_ratio`` bins. Sequential
+        Gram-Schmidt on the Gram matrix of ``[1, candidates]``: a column whose residual sum of
+        squares is below 1e-9 of its centred sum of squares carries nothing new (exact
+        collinearity would make the logistic Hessian singular).
+        """
+        F = np.column_stack([np.ones(len(features))] + [spec_values(s, features).to_numpy() for s in specs])
+        G = F.T @ F
+        keep = [0]
+        dropped = []
+        for j in range(1, G.shape[0]):
+            Gk = G[np.ix_(keep, keep)]
+            g = G[keep, j]
+            coef = np.linalg.lstsq(Gk, g, rcond=None)[0]
+            resid = G[j, j] - g @ coef
+            centred = G[j, j] - G[0, j] ** 2 / G[0, 0]
+            if centred <= 0 or resid <= 1e-9 * centred:
+                dropped.append(specs[j - 1]["name"])
+            else:
+                keep.append(j)
+        if dropped:
+            logger.info("dropped %d candidate(s) that repeat others exactly: %s", len(dropped), dropped)
+        self.dropped_ = dropped
+        return [specs[j - 1] for j in keep[1:]]
 
     def transform(self, features: pd.DataFrame) -> pd.DataFrame:
         """The candidate table for ``features`` (same columns as learned in :meth:`fit`)."""

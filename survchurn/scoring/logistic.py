@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from survchurn._display import Result
 from survchurn.exceptions import ConvergenceWarning, DataError, DataProblem, ModelError
@@ -194,7 +195,7 @@ def newton_logit(
     info = None if hessian is None else np.asarray(hessian, float)
     prev, ratio = np.inf, 0.0
     for it in range(max_iter):
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = expit(eta)
         r = y - p
         if info is None or it >= 4 or ratio > 0.2:  # refresh when steps stop shrinking fast
             info, grad = _gram(X, p * (1.0 - p), cols, r)
@@ -223,7 +224,7 @@ def newton_logit(
         prev = size
     if not information:
         return beta, ll, None, converged
-    p = 1.0 / (1.0 + np.exp(-eta))
+    p = expit(eta)
     info, _ = _gram(X, p * (1.0 - p), cols)
     return beta, ll, info, converged
 

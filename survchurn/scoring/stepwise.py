@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from survchurn._display import Result
 from survchurn.exceptions import ConfigError
@@ -274,7 +275,7 @@ class StepwiseLogistic:
         X, y = self._X, self._y
         full = np.zeros(X.shape[1])
         full[cur_cols] = beta[1:]
-        p = 1 / (1 + np.exp(-(beta[0] + X @ full)))
+        p = expit(beta[0] + X @ full)
         return _gram(X, p * (1 - p), np.arange(X.shape[1]), y - p)
 
     def _approx(self, G: np.ndarray, g: np.ndarray, cur_cols: list[int], beta: np.ndarray, dev: float,

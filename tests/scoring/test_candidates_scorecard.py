@@ -84,6 +84,16 @@ def test_flag_sql_matches_pandas():
         np.testing.assert_array_equal(got, spec_values(s, df).to_numpy(), err_msg=s["name"])
 
 
+def test_exactly_dependent_flags_are_dropped():
+    df, y = _data()
+    df["paid"] = np.where(df["den"] == 0, "cash", "loan")  # the same split as den's bins
+    b = CandidateBuilder(numeric=["den"], categorical=["paid"], binning="quantile", bins=3).fit(df, y)
+    assert b.dropped_ and all(name.startswith("paid=") for name in b.dropped_)
+    F = b.transform(df)
+    A = np.column_stack([np.ones(len(F)), F.to_numpy()])
+    assert np.linalg.matrix_rank(A) == A.shape[1]
+
+
 def test_candidate_errors():
     df, y = _data(200)
     with pytest.raises(ConfigError, match="mode must be 'flags' or 'continuous'"):
