@@ -183,6 +183,7 @@ def analyse(
     horizon_days: int = 90,
     score: ScoreSettings | None = None,
     seed: int = 2024,
+    customers: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
     """Run the analysis on an event log as of a date.
@@ -206,6 +207,9 @@ def analyse(
         Warning-score method, points and the cost model of the action.
     seed : int
         Seed of the warning score's test split and cross-validation folds.
+    customers : DataFrame, optional
+        Customer attributes with a ``customer_id`` column (e.g. ``CustomerTable.frame``),
+        offered to the warning score beside the behaviour features.
     progress : callable, optional
         Called with a short message at each step.
 
@@ -248,7 +252,7 @@ def analyse(
     life.pop("prepared", None)
     say(f"warning score (churn within {horizon_days} days)")
     warn = _warning(elog, definition, st, horizon_days, score or ScoreSettings(), seed,
-                    life.get("stages"))
+                    life.get("stages"), customers)
     return Analysis(
         **life, **warn, horizon_days=horizon_days,
         drivers=drivers, landmark=landmark if drivers is not None else None,
@@ -315,12 +319,13 @@ _MIN_LABELLED, _MIN_CHURNED = 200, 20
 
 
 def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, horizon: int,
-             settings: ScoreSettings, seed: int, stages: StageResult | None) -> dict[str, Any]:
+             settings: ScoreSettings, seed: int, stages: StageResult | None,
+             customers: pd.DataFrame | None = None) -> dict[str, Any]:
     """Fit the warning score on features as of ``as_of - H`` and score the live customers."""
     train_at = st.as_of.normalize() - pd.Timedelta(days=horizon)
     if elog.min_time is None or train_at <= elog.min_time:
         return {}
-    data = horizon_dataset(elog, definition, train_at, horizon)
+    data = horizon_dataset(elog, definition, train_at, horizon, customers=customers)
     if len(data.label) < _MIN_LABELLED or data.label.sum() < _MIN_CHURNED:
         log.info("warning score skipped: %d labelled customers, %d churned", len(data.label),
                  int(data.label.sum()))
@@ -338,6 +343,8 @@ def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, hor
     live_ids = st.table.loc[st.table["event"] == 0, "customer_id"]
     live = point_in_time_features(elog, st.as_of).table
     live = live[live["customer_id"].isin(live_ids)]
+    if customers is not None:
+        live = live.merge(customers, on="customer_id", how="left", validate="one_to_one")
     stage_of = stages.customers.set_index("customer_id")["stage"] if stages is not None else None
     wl = warning_list(result.scorecard, live, rates=report.to_frame()["churn_rate"], stages=stage_of)
     p = wl["p_churn"].fillna(float(data.label.mean())).to_numpy()

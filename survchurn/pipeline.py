@@ -26,6 +26,7 @@ from survchurn.churn.definitions import InactivityChurn
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
 from survchurn.data.eventlog import EventLog, read_event_log
+from survchurn.data.validate import read_customer_table
 from survchurn.exceptions import ConfigError, DataError
 from survchurn.reporting.build import build_report
 from survchurn.reporting.document import Report
@@ -142,9 +143,16 @@ def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Pat
     events = _read_configured_events(cfg)
     definition = InactivityChurn(window_days=cfg.churn.window_days)
     segments = {cfg.report.segment_col: cfg.report.segment_col} if cfg.report.segment_col else None
+    customers = None
+    if cfg.data.customers:
+        path = cfg.resolve(cfg.data.customers)
+        if not path.is_file():
+            raise FileNotFoundError(f"data.customers: the file {str(path)!r} does not exist. "
+                                    "Fix: check the path in the config.")
+        customers = read_customer_table(path, id_col=cfg.data.id_col).frame
     analysis = analyse(events, as_of=stamp, definition=definition, segments=segments,
                        dataset=str(cfg.data.events), horizon_days=cfg.churn.horizon_days,
-                       score=cfg.score, seed=cfg.seed, progress=say)
+                       score=cfg.score, seed=cfg.seed, customers=customers, progress=say)
     if prior is not None:
         say("comparing with the previous run")
         analysis.qoq = compare_quarters(
