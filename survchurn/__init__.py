@@ -36,6 +36,7 @@ from survchurn.exceptions import (
 )
 from survchurn.pipeline import build_report, run_config, run_demo, write_outputs
 from survchurn.plotting import plot_forest, plot_km
+from survchurn.scoring import Scorecard, build_warning_score, horizon_dataset, warning_list
 from survchurn.survival import (
     CoxPH,
     KaplanMeier,
@@ -61,17 +62,20 @@ __all__ = [
     "ReportError",
     "ScoringError",
     "SurvchurnError",
+    "Scorecard",
     "SurvchurnWarning",
     "__version__",
     "active_base_churn",
     "analyse",
     "assign_stages",
     "build_report",
+    "build_warning_score",
     "churn_types",
     "cohort_retention",
     "cox_zph",
     "feature_panel",
     "features",
+    "horizon_dataset",
     "landmark_table",
     "load_cdnow",
     "logrank_test",
@@ -88,5 +92,6 @@ __all__ = [
     "stage_migration",
     "stage_survival",
     "survival_table",
+    "warning_list",
     "write_outputs",
 ]

@@ -146,11 +146,14 @@ class Analysis:
 
 
 def _fingerprint(events: EventLog) -> str:
-    amount = "sum(amount)" if events.has_amount else "0"
+    """SHA-256 of order-free integer aggregates of the clean events (exact, so identical data
+    always give the same fingerprint whatever order DuckDB's threads add them in)."""
+    amount = "SUM(CAST(ROUND(amount * 100) AS HUGEINT))" if events.has_amount else "0"
     row = events.con.execute(
-        f"SELECT count(*), count(DISTINCT customer_id), sum(epoch(time)), {amount} FROM {events.view}"
+        f"SELECT COUNT(*), COUNT(DISTINCT customer_id), SUM(CAST(EXTRACT(EPOCH FROM time) AS HUGEINT)), "
+        f"{amount}, SUM(hash(customer_id) % 1000003) FROM {events.view}"
     ).fetchone()
-    return hashlib.sha256(repr(row).encode()).hexdigest()
+    return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()
 
 
 def _require_events(elog: EventLog) -> None:

@@ -191,6 +191,10 @@ def features(
             f"({log.as_of:%Y-%m-%d}). Fix: read the log without as_of= or with a later one."
         )
     table = log.con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp))).df()
+    # DuckDB adds floats in parallel, in an order that varies between runs: round away the last
+    # bits so the same data always give the same features (and the same scorecard and files).
+    floats = table.select_dtypes("float").columns
+    table[floats] = table[floats].round(9)
     # sorting 1M rows in pandas is cheaper than an ORDER BY carrying every column
     table = table.sort_values("customer_id", kind="stable", ignore_index=True)
     for col in ("n_last_period", "n_prev_period", "frequency", "behaviour_break", "category_breadth"):
