@@ -43,7 +43,7 @@ from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
 from survchurn.survival.predict import expected_churners
 
-__all__ = ["DRIVER_VARIABLES", "Analysis", "Progress", "analyse", "period_label"]
+__all__ = ["DRIVER_VARIABLES", "Analysis", "Progress", "acquisition_cohort", "analyse", "period_label"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -156,6 +156,16 @@ def _fingerprint(events: EventLog) -> str:
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()
 
 
+def acquisition_cohort(entry: pd.Series, max_cohorts: int = 12) -> pd.Series:
+    """Acquisition cohort labels: months (``1997-03``), else quarters (``1997Q1``), else years,
+    the finest that gives at most ``max_cohorts`` cohorts (a KM chart stays readable)."""
+    for freq, fmt in (("M", "%Y-%m"), ("Q", None), ("Y", "%Y")):
+        periods = entry.dt.to_period(freq)
+        if periods.nunique() <= max_cohorts or freq == "Y":
+            return periods.astype(str) if fmt is None else entry.dt.strftime(fmt)
+    raise AssertionError("unreachable")
+
+
 def _require_events(elog: EventLog) -> None:
     """An event log with no usable row cannot be analysed: say why every row went."""
     if elog.n_rows > 0:
@@ -201,7 +211,8 @@ def analyse(
         Default: :class:`InactivityChurn` with a 90-day window.
     segments : dict, optional
         ``{label: column of the survival table}`` to compare retention by; the column
-        ``"cohort"`` (acquisition month) is always available.
+        ``"cohort"`` (acquisition cohort: month, quarter or year, whichever gives at most 12
+        cohorts) is always available.
     dataset : str
         A name for the data, shown in the report.
     horizon_days : int
@@ -230,7 +241,7 @@ def analyse(
     _require_events(elog)
     say(f"survival table as of {pd.Timestamp(as_of).date()} ({definition.describe().split(':')[0]})")
     st = survival_table(elog, definition, as_of)
-    table = st.table.assign(cohort=st.table["entry_date"].dt.strftime("%Y-%m"))
+    table = st.table.assign(cohort=acquisition_cohort(st.table["entry_date"]))
     say(f"Kaplan-Meier curves for {len(table):,} customers")
     km_overall = KaplanMeier().fit(table).result_
     km_by: dict[str, KaplanMeierResult] = {}

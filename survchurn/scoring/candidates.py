@@ -128,6 +128,31 @@ def _bin_counts(x: np.ndarray, y: np.ndarray, edges: list[float]) -> tuple[np.nd
     return n, e
 
 
+def _merge_sparse(x: np.ndarray, y: np.ndarray, edges: list[float], min_events: int) -> list[float]:
+    """Merge bins with fewer than ``min_events`` churners or non-churners into a neighbour.
+
+    A bin where nobody (or everybody) churned makes the logistic fit quasi-separated: its flag's
+    coefficient runs off to infinity, and integer points scaled from it would give every other
+    flag 0. The sparse bin joins the neighbour whose churn rate is closer.
+    """
+    edges = list(edges)
+    while edges:
+        n, e = _bin_counts(x, y, edges)
+        sparse = np.flatnonzero((e < min_events) | (n - e < min_events))
+        if sparse.size == 0:
+            break
+        k = int(sparse[0])
+        rate = e / np.maximum(n, 1)
+        if k == 0:
+            drop = 0
+        elif k == len(n) - 1:
+            drop = k - 1
+        else:
+            drop = k - 1 if abs(rate[k - 1] - rate[k]) <= abs(rate[k + 1] - rate[k]) else k
+        del edges[drop]
+    return edges
+
+
 def _quantile_edges(x: np.ndarray, nbins: int) -> list[float]:
     qs = np.linspace(0, 1, nbins + 1)[1:-1]
     edges = np.unique(np.quantile(x, qs, method="inverted_cdf"))
@@ -187,6 +212,9 @@ class CandidateBuilder:
         Largest number of bins per variable.
     min_bin_share : float
         Smallest share of rows in a bin (event_rate bins below it are merged).
+    min_bin_events : int
+        Smallest number of churners and of non-churners in a bin; sparser bins are merged into
+        a neighbour, so no flag separates churners from non-churners perfectly.
     log : "auto", sequence of str or None
         Columns to ``log1p`` in continuous mode (``"auto"``: non-negative with skewness > 1).
     exclude : sequence of str
@@ -196,6 +224,7 @@ class CandidateBuilder:
     def __init__(self, *, numeric: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
                  ratios: Mapping[str, tuple[str, str]] | None = None, mode: str = "flags",
                  binning: str = "event_rate", bins: int = 4, min_bin_share: float = 0.05,
+                 min_bin_events: int = 5,
                  log: str | Sequence[str] | None = "auto", exclude: Sequence[str] = ()):
         if mode not in ("flags", "continuous"):
             raise ConfigError(f"mode must be 'flags' or 'continuous', got {mode!r}")
@@ -210,6 +239,7 @@ class CandidateBuilder:
         self.binning = binning
         self.bins = bins
         self.min_bin_share = min_bin_share
+        self.min_bin_events = int(min_bin_events)
         self.log = log
         self.exclude = tuple(exclude)
 
@@ -261,6 +291,7 @@ class CandidateBuilder:
                     edges = _quantile_edges(xo, self.bins)
                 else:
                     edges = _monotone_edges(xo, yo, _quantile_edges(xo, 20), self.bins, min_count)
+                edges = _merge_sparse(xo, yo, edges, self.min_bin_events)
                 n, e = _bin_counts(xo, yo, edges)
                 bounds = [None, *edges, None]
                 rate = e / np.maximum(n, 1)
