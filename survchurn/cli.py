@@ -66,6 +66,28 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--out", required=True, help="output CSV")
     score.add_argument("--id-col", default="customer_id", help="customer id column (default customer_id)")
 
+    camp = sub.add_parser("campaign", help="retention campaigns: assign customers, evaluate results")
+    csub = camp.add_subparsers(dest="campaign_command", required=True)
+    ca = csub.add_parser("assign", parents=[common], help="randomise customers to treatment / holdout")
+    ca.add_argument("customers", help="customers to randomise (.csv/.parquet), e.g. warning_list.csv")
+    ca.add_argument("-o", "--out", required=True, help="assignment CSV")
+    ca.add_argument("--seed", type=int, required=True, help="random seed (write it down)")
+    ca.add_argument("--strata", nargs="*", default=["tier"], help="columns to stratify by (default tier)")
+    ca.add_argument("--treat-share", type=float, default=0.5)
+    ca.add_argument("--id-col", default="customer_id")
+    ce = csub.add_parser("evaluate", parents=[common], help="evaluate a campaign on survival endpoints")
+    ce.add_argument("assignment", help="assignment table (customer id, arm, tier)")
+    ce.add_argument("events", help="event log after (and W days before) the start (.csv/.parquet)")
+    ce.add_argument("-o", "--out", required=True, help="result CSV (overall and per tier)")
+    ce.add_argument("--start", required=True, help="campaign start, YYYY-MM-DD")
+    ce.add_argument("--as-of", required=True, help="end of follow-up, YYYY-MM-DD")
+    ce.add_argument("--horizon-days", type=int, required=True)
+    ce.add_argument("--window-days", type=int, default=90, help="inactivity window W (default 90)")
+    ce.add_argument("--id-col", default="customer_id")
+    ce.add_argument("--time-col", default="date")
+    ce.add_argument("--action-cost", type=float, default=None)
+    ce.add_argument("--customer-value", type=float, default=None)
+
     val = sub.add_parser("validate", parents=[common], help="check a configuration and its data without fitting models")
     val.add_argument("config")
     val.add_argument("--as-of", default=None, help="also check events after this date, YYYY-MM-DD")
@@ -89,6 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "run":
             result = pipeline.run_config(args.config, as_of=args.as_of, out_dir=args.out,
                                          previous=args.previous, progress=progress)
+        elif args.command == "campaign" and args.campaign_command == "assign":
+            path = pipeline.campaign_assign(args.customers, args.out, seed=args.seed,
+                                            strata=tuple(args.strata), treat_share=args.treat_share,
+                                            id_col=args.id_col)
+            print(f"assignment: {path}")
+            return EXIT_OK
+        elif args.command == "campaign":
+            path = pipeline.campaign_evaluate(
+                args.assignment, args.events, args.out, start=args.start, as_of=args.as_of,
+                horizon_days=args.horizon_days, window_days=args.window_days, id_col=args.id_col,
+                time_col=args.time_col, action_cost=args.action_cost, customer_value=args.customer_value)
+            print(f"campaign result: {path}")
+            return EXIT_OK
         elif args.command == "score":
             path = pipeline.score_file(args.scorecard, args.customers, args.out, id_col=args.id_col)
             print(f"scores: {path}")

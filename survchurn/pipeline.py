@@ -35,7 +35,7 @@ from survchurn.scoring.backtest import compare_quarters
 from survchurn.scoring.live import warning_list
 
 __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
-           "score_file", "validate_config", "write_outputs"]
+           "campaign_assign", "campaign_evaluate", "score_file", "validate_config", "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -191,19 +191,49 @@ def score_file(scorecard: str | Path, customers: str | Path, out: str | Path, *,
     if not Path(scorecard).is_file():
         raise FileNotFoundError(f"scorecard {str(scorecard)!r} does not exist. Fix: check the path.")
     card = Scorecard.load(scorecard)
-    path = Path(customers)
-    if not path.is_file():
-        raise FileNotFoundError(f"customer table {str(path)!r} does not exist. Fix: check the path.")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        table = pd.read_parquet(path)
-    elif path.suffix.lower() in (".csv", ".txt"):
-        table = pd.read_csv(path)
-    else:
-        raise DataError([f"{path.name}: unknown file type {path.suffix!r}; use .csv or .parquet"],
-                        context="customer table")
+    table = _read_table(customers, "customer table")
     if id_col not in table.columns:
         raise DataError([f"column {id_col!r} not found; columns are {list(table.columns)[:10]}. "
                          "Fix: pass --id-col"], context="customer table")
     scored = warning_list(card, table.rename(columns={id_col: "customer_id"}))
     scored = scored.set_index("customer_id").loc[table[id_col].to_numpy()].reset_index()
     return write_csv(scored.rename(columns={"customer_id": id_col}), out)
+
+
+def _read_table(path: str | Path, what: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{what} {str(p)!r} does not exist. Fix: check the path.")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    if p.suffix.lower() in (".csv", ".txt"):
+        return pd.read_csv(p)
+    raise DataError([f"{p.name}: unknown file type {p.suffix!r}; use .csv or .parquet"], context=what)
+
+
+def campaign_assign(customers: str | Path, out: str | Path, *, seed: int, strata: tuple[str, ...] = ("tier",),
+                    treat_share: float = 0.5, id_col: str = "customer_id") -> Path:
+    """Randomise flagged customers (e.g. a warning list) to treatment and holdout, by stratum."""
+    from survchurn.campaign.design import assign_campaign
+
+    table = _read_table(customers, "customer table")
+    result = assign_campaign(table, seed=seed, strata=strata, treat_share=treat_share, id_col=id_col)
+    return write_csv(result.table, out)
+
+
+def campaign_evaluate(assignment: str | Path, events: str | Path, out: str | Path, *, start: Any,
+                      as_of: Any, horizon_days: int, window_days: int = 90, id_col: str = "customer_id",
+                      time_col: str = "date", action_cost: float | None = None,
+                      customer_value: float | None = None) -> Path:
+    """Evaluate a campaign from its assignment table and the event log; write the result table."""
+    from survchurn.campaign.evaluate import evaluate_campaign
+
+    plan = _read_table(assignment, "assignment table")
+    log = _read_table(events, "event log")
+    if time_col in log.columns:
+        log[time_col] = pd.to_datetime(log[time_col], errors="coerce")
+    result = evaluate_campaign(plan, log, start=parse_date(start, "--start"),
+                               as_of=parse_date(as_of, "--as-of"), horizon_days=horizon_days,
+                               window_days=window_days, id_col=id_col, time_col=time_col,
+                               action_cost=action_cost, customer_value=customer_value)
+    return write_csv(result.to_frame(), out, index=True)
