@@ -51,7 +51,7 @@ def _live_tiers(wl: pd.DataFrame, expected: pd.DataFrame | None, lang: str) -> p
         t("col.share", lang): [counts[k] / len(wl) for k in order],
     })
     if expected is not None:
-        out[t("col.expected_churners", lang)] = [float(expected.loc[k, "expected"]) for k in order]
+        out[t("col.expected_within", lang)] = [float(expected.loc[k, "expected"]) for k in order]
     return out
 
 
@@ -89,12 +89,12 @@ def warning_section(warning: WarningScoreResult, cutoff: CutoffResult | None,
         blocks.append(Table(_live_tiers(warning_list, expected, lang),
                             caption=t("score.tiers", lang, horizon=horizon_days),
                             formats={t("col.share", lang): ".1%",
-                                     t("col.expected_churners", lang): ",.0f"}))
+                                     t("col.expected_within", lang): ",.0f"}))
     if cutoff is not None:
         c = cutoff.to_frame().reset_index()
         blocks.append(Table(pd.DataFrame({
             t("col.cutoff", lang): [f"≥ {int(v)}" for v in c["cutoff"]],
-            t("col.flagged", lang): c["flagged"].to_numpy(),
+            t("col.contacted", lang): c["flagged"].to_numpy(),
             t("col.precision", lang): c["precision"].to_numpy(),
             t("col.recall", lang): c["recall"].to_numpy(),
             t("col.expected_value", lang): c["expected_value"].to_numpy(),
