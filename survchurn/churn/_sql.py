@@ -9,11 +9,14 @@ window functions; quantiles use ``percentile_cont(...) WITHIN GROUP (ORDER BY ..
 DuckDB-only pieces, to replace when porting: ``range()`` as a numbers table (PostgreSQL:
 ``generate_series``), ``SELECT * EXCLUDE (...)``, ``GROUP BY ALL``, ``bit_or``/``bit_count``
 for category breadth (else the distinct-pairs form in ``features_sql`` is portable), a list
-argument to ``percentile_cont``, ``TRY_CAST``/``TRY_STRPTIME`` in validation.
+argument to ``percentile_cont``, ``TRY_CAST``/``TRY_STRPTIME`` in validation, ``epoch_us`` and
+the integer ``<<``/``//``/``%`` that build the sort keys in :func:`event_summary` (a fast path
+only: the portable window and GROUP BY forms give the same numbers).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from survchurn.data.eventlog import EventLog, sql_ts
@@ -21,7 +24,7 @@ from survchurn.exceptions import DataError, DataProblem
 
 DAY = 86400  # seconds in a day
 
-__all__ = ["DAY", "days", "epoch", "require_log", "ts"]
+__all__ = ["DAY", "days", "epoch", "event_summary", "require_log", "ts"]
 
 
 def epoch(expr: str) -> str:
@@ -48,3 +51,106 @@ def require_log(log: object, what: str) -> EventLog:
             context="event log",
         )
     return log
+
+
+_INT_IDS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
+_MAX_SPAN_S = 3_000_000_000  # sum of squared gaps <= span**2 stays exact in int64 (~95 years)
+_CHUNK = 8_000_000  # events per numpy step (about 0.3 GB of temporaries)
+
+
+def event_summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
+    """Per customer with events up to ``cut``: ``customer_id, n_events, first_activity,
+    last_activity, n_gaps, ipt_std_days``, from one sort in numpy; None when it does not apply.
+
+    ``n_gaps`` counts the positive gaps between consecutive event times and ``ipt_std_days``
+    is their sample standard deviation in days (NaN below 2 gaps); customers without a gap
+    have ``n_gaps == 0``. These are the only statistics that need each customer's events in
+    time order. DuckDB's window sort of all events is slow at scale (100M events: about 40 s
+    on 2 cores, spilling) and a GROUP BY of 100M events into 1M customers costs about 10 s,
+    while numpy sorts 100M 64-bit keys in about 1.5 s. Each event becomes one key
+    ``(customer_id - min_id) << B | seconds since the first event``; sorted, the keys of a
+    customer are contiguous and consecutive keys differ by the gap in seconds. Counts, first
+    and last times are exact; per customer the number of positive gaps ``m``, their sum
+    ``S1`` and sum of squares ``S2`` are exact integers, and the sample variance
+    ``(m S2 - S1**2) / (m (m - 1))`` is evaluated in exact integer arithmetic and rounded once
+    (at least as accurate as a streaming ``STDDEV_SAMP`` and independent of summation order).
+
+    Applies to integer customer ids and whole-second times (dates, or timestamps without
+    fractions of a second) whose key fits in 62 bits; otherwise callers use the portable SQL
+    (window and GROUP BY), which gives the same values. The result is cached on the log per
+    ``cut``, so a survival table and the features as of the same date sort once.
+    """
+    key = ("event_summary", cut)
+    if key in log._cache:
+        return log._cache[key]
+    out = _summary(log, cut)
+    log._cache[key] = out
+    return out
+
+
+def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
+    con, view = log.con, log.view
+    if log.min_time is None or log.max_time is None or log.n_rows == 0:
+        return None
+    kind = con.execute(f"SELECT typeof(customer_id) FROM {view} LIMIT 1").fetchall()
+    if not kind or kind[0][0] not in _INT_IDS:
+        return None
+    lo, hi = con.execute(f"SELECT MIN(customer_id), MAX(customer_id) FROM {view}").fetchall()[0]
+    t0 = log.min_time.floor("s")
+    span = int((max(min(cut, log.max_time), t0) - t0) / pd.Timedelta(seconds=1)) + 1
+    bits = span.bit_length()
+    if span >= _MAX_SPAN_S or (int(hi) - int(lo)).bit_length() + bits > 62:
+        return None
+    t0_us = int((t0 - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1))
+    rel = con.sql(
+        f"SELECT ((customer_id - {int(lo)}) << {bits}) + (epoch_us(time) - {t0_us}) // 1000000 AS k, "
+        f"CAST((epoch_us(time) - {t0_us}) % 1000000 <> 0 AS TINYINT) AS frac "
+        f"FROM {view} WHERE time <= {ts(cut)}")
+    keys = np.empty(log.n_rows, dtype=np.int64)
+    n = 0
+    for batch in rel.to_arrow_reader(1_000_000):
+        if batch.num_rows == 0:
+            continue
+        if batch.column(1).to_numpy().any():
+            return None  # fractions of a second: the SQL forms keep them exactly
+        keys[n:n + batch.num_rows] = batch.column(0).to_numpy()
+        n += batch.num_rows
+    if n == 0:
+        return None
+    keys = keys[:n]
+    keys.sort()
+    mask = (1 << bits) - 1
+    parts = []
+    pos = 0
+    while pos < n:
+        end = min(pos + _CHUNK, n)
+        if end < n:  # end the chunk at a customer boundary
+            end = int(np.searchsorted(keys, ((keys[end - 1] >> bits) + 1) << bits))
+        k = keys[pos:end]
+        cust = k >> bits
+        first = np.empty(len(k), dtype=bool)
+        first[0] = True
+        np.not_equal(cust[1:], cust[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        last = np.append(starts[1:], len(k)) - 1
+        gap = np.empty(len(k), dtype=np.int64)
+        gap[0] = 0
+        np.subtract(k[1:], k[:-1], out=gap[1:])
+        gap[starts] = 0  # no gap across customers
+        m = np.add.reduceat((gap > 0).view(np.int8), starts, dtype=np.int64)
+        np.multiply(gap, gap, out=gap)
+        parts.append((cust[starts] + int(lo), last - starts + 1, k[starts] & mask, k[last] & mask,
+                      m, np.add.reduceat(gap, starts)))
+        pos = end
+    ids, n_events, t_first, t_last, m, s2 = (np.concatenate([p[i] for p in parts]) for i in range(6))
+    s1 = t_last - t_first  # the positive gaps add up to the span
+    std = np.full(len(ids), np.nan)
+    two = m >= 2
+    mo, s1o, s2o = (a[two].astype(object) for a in (m, s1, s2))
+    var = (mo * s2o - s1o * s1o) / (mo * (mo - 1))  # exact integers, one rounding
+    std[two] = np.sqrt(var.astype(np.float64)) / float(DAY)
+    base = np.datetime64(t0.as_unit("us").to_datetime64(), "us")
+    sec = np.timedelta64(1, "s")
+    return pd.DataFrame({"customer_id": ids, "n_events": n_events.astype(np.int64),
+                         "first_activity": base + t_first * sec, "last_activity": base + t_last * sec,
+                         "n_gaps": m, "ipt_std_days": std})

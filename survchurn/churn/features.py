@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
-from survchurn.churn._sql import DAY, epoch, require_log, ts
+from survchurn.churn._sql import DAY, epoch, event_summary, require_log, ts
 from survchurn.data.eventlog import EventLog, as_timestamp, end_of_day
 from survchurn.data.validate import CustomerTable
 from survchurn.exceptions import ChurnDefinitionError, DataQualityWarning
@@ -78,64 +78,88 @@ def _check_period(period_days: Any) -> None:
         raise ChurnDefinitionError(f"period_days must be a positive whole number, got {period_days!r}.")
 
 
+def _gap_source(log: EventLog, cut: pd.Timestamp) -> str:
+    """Portable SQL for the gap statistics: ``customer_id, n_gaps, ipt_std_days`` per customer
+    with at least one positive gap (one window sort of the events by customer and time)."""
+    gap = f"{epoch('time')} - {epoch('LAG(time) OVER (PARTITION BY customer_id ORDER BY time)')}"
+    return f"""(SELECT customer_id, COUNT(*) AS n_gaps, STDDEV_SAMP(gap) / {float(DAY)} AS ipt_std_days
+        FROM (SELECT customer_id, {gap} AS gap FROM {log.view} WHERE time <= {ts(cut)}) s
+        WHERE gap > 0 GROUP BY customer_id)"""
+
+
 def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
-                 category_dict: str | None = None) -> str:
+                 category_dict: str | None = None, summary: str | None = None) -> str:
     """The SQL that computes the features (for inspection or another engine).
 
     ``category_dict`` names a table ``(category, bit)`` with one bit per category (at most 63
     categories); without it category breadth counts distinct (customer, category) pairs.
+    ``summary`` names a table ``(customer_id, n_events, first_activity, last_activity, n_gaps,
+    ipt_std_days)`` as :func:`survchurn.churn._sql.event_summary` computes with one sort in
+    numpy; without it counts and first/last times come from the GROUP BY and the gaps from a
+    portable ``LAG`` window over the events (same values).
     """
     cut = end_of_day(as_of)
     p1 = ts(cut - pd.Timedelta(days=period_days))
     p2 = ts(cut - pd.Timedelta(days=2 * period_days))
     day = float(DAY)
     cols = ["e.customer_id", "e.time"] + (["e.amount"] if log.has_amount else [])
-    money = ""
+    money, money_cols = "", []
     if log.has_amount:
         money = """
             SUM(amount) AS monetary_total, AVG(amount) AS monetary_mean,
             COALESCE(SUM(amount * in_last), 0) AS amount_last_period,
             COALESCE(SUM(amount * in_prev), 0) AS amount_prev_period,"""
-    cats, cat_join, cat_from = "", "", ""
+        money_cols = ["monetary_total", "monetary_mean", "amount_last_period", "amount_prev_period"]
+    cats, cat_join, cat_from, cat_cols = "", "", "", []
     if log.has_category and category_dict is not None:
         # few distinct categories: one bit per category, OR-ed per customer (exact, no hash
         # table of (customer, category) pairs)
         cols.append("cd.bit")
         cat_from = f"LEFT JOIN {category_dict} cd ON e.category = cd.category"
         cats = ",\n            COALESCE(bit_count(bit_or(bit)), 0) AS category_breadth"
+        cat_cols = ["category_breadth"]
     elif log.has_category:
         cat_join = f"""LEFT JOIN (SELECT customer_id, COUNT(*) AS category_breadth
                FROM (SELECT DISTINCT customer_id, category FROM {log.view}
                      WHERE time <= {ts(cut)} AND category IS NOT NULL) d
-               GROUP BY customer_id) c ON a.customer_id = c.customer_id"""
-    # One pass: the window sorts the events by customer and time for the gaps, and the
-    # GROUP BY after it meets each customer's rows together (cache-friendly). Period
-    # membership is a 0/1 column summed, cheaper than FILTER clauses.
+               GROUP BY customer_id) c ON b.customer_id = c.customer_id"""
+    after = ", ".join(f"a.{c}" for c in ["n_last_period", "n_prev_period", *cat_cols])
+    if summary is None:
+        times = """COUNT(*) AS frequency, MIN(time) AS first_activity, MAX(time) AS last_activity,"""
+        src, freq, gap_join = "a", "a.frequency", f"LEFT JOIN {_gap_source(log, cut)} g ON a.customer_id = g.customer_id"
+    else:
+        times = ""
+        src, freq, gap_join = "g", "g.n_events AS frequency", f"JOIN {summary} g ON a.customer_id = g.customer_id"
+    first, last = f"{src}.first_activity", f"{src}.last_activity"
+    # The events are only grouped (no sort): period membership is a 0/1 column summed, cheaper
+    # than FILTER clauses. The gap statistics (the only part that needs the events in time
+    # order) are joined per customer; mean gap = (last - first) / number of positive gaps.
     return f"""
-    WITH w AS (
+    WITH e AS (
         SELECT {", ".join(cols)},
             CAST(e.time > {p1} AS INTEGER) AS in_last,
-            CAST(e.time > {p2} AND e.time <= {p1} AS INTEGER) AS in_prev,
-            {epoch('e.time')} - {epoch('LAG(e.time) OVER (PARTITION BY e.customer_id ORDER BY e.time)')} AS gap
+            CAST(e.time > {p2} AND e.time <= {p1} AS INTEGER) AS in_prev
         FROM {log.view} e {cat_from}
         WHERE e.time <= {ts(cut)}),
     a AS (
-        SELECT customer_id,
-            ({epoch(ts(as_of))} - {epoch('MAX(time)')}) / {day} AS recency_days,
-            COUNT(*) AS frequency,{money}
-            ({epoch(ts(as_of))} - {epoch('MIN(time)')}) / {day} AS tenure_days,
-            ({epoch('MAX(time)')} - {epoch('MIN(time)')}) / {day}
-                / NULLIF(SUM(CAST(gap > 0 AS INTEGER)), 0) AS ipt_mean_days,
-            STDDEV_SAMP(NULLIF(gap, 0)) / {day} AS ipt_std_days,
+        SELECT customer_id, {times}{money}
             CAST(SUM(in_last) AS BIGINT) AS n_last_period,
             CAST(SUM(in_prev) AS BIGINT) AS n_prev_period{cats}
-        FROM w GROUP BY customer_id)
-    SELECT a.*{", COALESCE(c.category_breadth, 0) AS category_breadth" if cat_join else ""},
+        FROM e GROUP BY customer_id),
+    b AS (
+        SELECT a.customer_id,
+            ({epoch(ts(as_of))} - {epoch(last)}) / {day} AS recency_days,
+            {freq},{"".join(f" a.{c}," for c in money_cols)}
+            ({epoch(ts(as_of))} - {epoch(first)}) / {day} AS tenure_days,
+            ({epoch(last)} - {epoch(first)}) / {day} / NULLIF(g.n_gaps, 0) AS ipt_mean_days,
+            g.ipt_std_days, {after}
+        FROM a {gap_join})
+    SELECT b.*{", COALESCE(c.category_breadth, 0) AS category_breadth" if cat_join else ""},
         CAST(n_last_period AS DOUBLE) / NULLIF(n_prev_period, 0) AS trend_ratio,
         CASE WHEN (n_prev_period > 0 AND n_last_period < 0.5 * n_prev_period)
                OR (frequency >= 3 AND recency_days > ipt_mean_days + 2 * ipt_std_days)
              THEN 1 ELSE 0 END AS behaviour_break
-    FROM a {cat_join}
+    FROM b {cat_join}
     """
 
 
@@ -190,7 +214,16 @@ def features(
             f"as_of {stamp:%Y-%m-%d} is later than the cut-off the log was read with "
             f"({log.as_of:%Y-%m-%d}). Fix: read the log without as_of= or with a later one."
         )
-    table = log.con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp))).df()
+    summary = event_summary(log, end_of_day(stamp))
+    name = None
+    if summary is not None:
+        name = f"{log.view}_summary"
+        log.con.register(name, summary)
+    try:
+        table = log.con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp), name)).df()
+    finally:
+        if name is not None:
+            log.con.unregister(name)
     # DuckDB adds floats in parallel, in an order that varies between runs: round away the last
     # bits so the same data always give the same features (and the same scorecard and files).
     floats = table.select_dtypes("float").columns

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
-from survchurn.churn._sql import DAY, epoch, require_log, ts
+from survchurn.churn._sql import DAY, epoch, event_summary, require_log, ts
 from survchurn.churn.definitions import (
     ChurnDefinition,
     ContractualChurn,
@@ -118,16 +118,28 @@ def _inactivity(log: EventLog, d: InactivityChurn, cut: pd.Timestamp,
     if d.lapse == "last":
         # no window function needed: the churn date is the last activity if W days passed
         win_filter = f"AND time >= {ts(window_start)}" if window_start is not None else ""
+        summary = event_summary(log, cut) if window_start is None else None
+        name = f"{log.view}_summary"
+        if summary is not None:
+            # counts and first/last activity from the shared one-sort summary (see _sql.py)
+            log.con.register(name, summary)
+            agg = f"""agg AS (SELECT customer_id, first_activity, last_activity, n_events FROM {name})"""
+        else:
+            agg = f"""agg AS (
+            SELECT customer_id, MIN(time) AS first_activity, MAX(time) AS last_activity,
+                   COUNT(*) AS n_events FROM ev WHERE TRUE {win_filter} GROUP BY customer_id)"""
         sql = f"""
         WITH ev AS (SELECT customer_id, time FROM {log.view} WHERE time <= {ts(cut)}),
-        agg AS (
-            SELECT customer_id, MIN(time) AS first_activity, MAX(time) AS last_activity,
-                   COUNT(*) AS n_events FROM ev WHERE TRUE {win_filter} GROUP BY customer_id)
+        {agg}
         """
         sql += ", agg2 AS (SELECT *, CASE WHEN " + epoch("last_activity") + f" + {w} <= {epoch(ts(cut))} " \
             "THEN last_activity END AS churn_date FROM agg)"
         sql += _entry_select(window_start, "agg2")
-        return log.con.execute(sql).df()
+        try:
+            return log.con.execute(sql).df()
+        finally:
+            if summary is not None:
+                log.con.unregister(name)
     lapse = (
         f"(next_time IS NULL AND {epoch('time')} + {w} <= {epoch(ts(cut))}) "
         f"OR ({epoch('next_time')} - {epoch('time')} > {w})"

@@ -113,3 +113,56 @@ def test_category_breadth_many_categories_uses_pair_count():
     few = read_event_log(frame.assign(cat=frame["cat"].str[:1]), id_col="cid", time_col="t", category_col="cat")
     f = features(few, "2020-12-31").table.set_index("customer_id")["category_breadth"]
     assert f.tolist() == frame.assign(c=frame["cat"].str[:1]).groupby("cid")["c"].nunique().loc[f.index].tolist()
+
+
+def _sql_only(monkeypatch):
+    """Force the portable SQL (window + GROUP BY) instead of the one-sort numpy summary."""
+    import importlib
+
+    for mod in ("survchurn.churn.features", "survchurn.churn.survival_table"):
+        monkeypatch.setattr(importlib.import_module(mod), "event_summary", lambda *a: None)
+
+
+def test_gaps_skip_same_time_repeats_and_paths_agree(monkeypatch):
+    """Gaps are between distinct event times: same-day repeats are one visit."""
+    days = pd.to_datetime("2020-01-01") + pd.to_timedelta([0, 0, 2, 5, 5, 9, 0, 0, 3], unit="D")
+    frame = pd.DataFrame({"customer_id": [1, 1, 1, 1, 1, 1, 2, 2, 3], "date": days, "amount": 1.0})
+    f = features(_log(frame), "2020-02-01").table.set_index("customer_id")
+    # customer 1: distinct days 0, 2, 5, 9 -> gaps 2, 3, 4: mean 3, sample std 1
+    assert f.loc[1, "ipt_mean_days"] == 3.0 and f.loc[1, "ipt_std_days"] == 1.0
+    assert f.loc[1, "frequency"] == 6
+    assert np.isnan(f.loc[2, "ipt_mean_days"]) and np.isnan(f.loc[3, "ipt_std_days"])
+    rng = np.random.default_rng(5)
+    n = 3000
+    # whole seconds with many exact repeats (numpy path) vs the same through the SQL window
+    t = pd.Timestamp("2019-06-01") + pd.to_timedelta(rng.integers(0, 400, n) * 86400
+                                                     + rng.choice([0, 3600, 3601], n), unit="s")
+    rand = pd.DataFrame({"customer_id": rng.integers(0, 200, n) * 7 - 300, "date": t,
+                         "amount": rng.gamma(2.0, 10.0, n).round(2)})
+    fast = features(_log(rand), "2020-03-31", period_days=60).table
+    st_fast = survival_table(_log(rand), InactivityChurn(60), "2020-03-31").table
+    with monkeypatch.context() as mp:
+        _sql_only(mp)
+        slow = features(_log(rand), "2020-03-31", period_days=60).table
+        st_slow = survival_table(_log(rand), InactivityChurn(60), "2020-03-31").table
+    # counts and times exact; float sums and std to 1e-12 (summation order and the exact
+    # integer variance of the numpy path differ from DuckDB's streaming STDDEV_SAMP in the last bits)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(st_fast, st_slow)
+
+
+def test_summary_falls_back_for_text_ids_and_subsecond_times():
+    import importlib
+
+    sql = importlib.import_module("survchurn.churn._sql")
+    t = pd.to_datetime(["2020-01-01 10:00:00", "2020-01-03 10:00:00.5", "2020-01-04"], format="ISO8601")
+    sub = _log(pd.DataFrame({"customer_id": [1, 1, 1], "date": t, "amount": 1.0}))
+    assert sql.event_summary(sub, pd.Timestamp("2020-02-01")) is None
+    f = features(sub, "2020-02-01").table
+    assert f.loc[0, "ipt_mean_days"] == pytest.approx((3 - 10 / 24) / 2)  # (Jan 4 - Jan 1 10:00) / 2 gaps
+    text = _log(pd.DataFrame({"customer_id": ["a", "a"], "date": t[:2], "amount": 1.0}))
+    assert sql.event_summary(text, pd.Timestamp("2020-02-01")) is None
+    whole = _log(pd.DataFrame({"customer_id": [1, 1], "date": t[[0, 2]], "amount": 1.0}))
+    s = sql.event_summary(whole, pd.Timestamp("2020-02-01"))
+    assert s["n_events"].tolist() == [2] and s["n_gaps"].tolist() == [1]
+    assert s["last_activity"].iloc[0] == pd.Timestamp("2020-01-04")
