@@ -132,6 +132,12 @@ def test_gaps_skip_same_time_repeats_and_paths_agree(monkeypatch):
     assert f.loc[1, "ipt_mean_days"] == 3.0 and f.loc[1, "ipt_std_days"] == 1.0
     assert f.loc[1, "frequency"] == 6
     assert np.isnan(f.loc[2, "ipt_mean_days"]) and np.isnan(f.loc[3, "ipt_std_days"])
+    # spans over ~48 years take the Python-integer branch of the exact variance
+    old = pd.DataFrame({"customer_id": 9, "date": pd.to_datetime(["1950-03-01", "1990-07-15", "2010-01-02"]),
+                        "amount": 1.0})
+    g = old["date"].diff().dt.total_seconds() / 86400
+    f = features(_log(old), "2020-01-01").table
+    assert f.loc[0, "ipt_std_days"] == pytest.approx(g.std(), rel=1e-12)
     rng = np.random.default_rng(5)
     n = 3000
     # whole seconds with many exact repeats (numpy path) vs the same through the SQL window
