@@ -16,6 +16,8 @@ only: the portable window and GROUP BY forms give the same numbers).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 
@@ -55,7 +57,7 @@ def require_log(log: object, what: str) -> EventLog:
 
 _INT_IDS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
 _MAX_SPAN_S = 3_000_000_000  # sum of squared gaps <= span**2 stays exact in int64 (~95 years)
-_CHUNK = 8_000_000  # events per numpy step (about 0.3 GB of temporaries)
+_CHUNK = 500_000  # events per numpy step (temporaries of a few MB, in cache)
 
 
 def event_summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
@@ -77,7 +79,7 @@ def event_summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     of summation order, so reruns give the same bits).
 
     Applies to integer customer ids and whole-second times (dates, or timestamps without
-    fractions of a second) whose key fits in 62 bits; otherwise callers use the portable SQL
+    fractions of a second) whose key fits in 61 bits; otherwise callers use the portable SQL
     (window and GROUP BY), which gives the same values. The result is cached on the log per
     ``cut``, so a survival table and the features as of the same date sort once.
     """
@@ -100,53 +102,37 @@ def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     t0 = log.min_time.floor("s")
     span = int((max(min(cut, log.max_time), t0) - t0) / pd.Timedelta(seconds=1)) + 1
     bits = span.bit_length()
-    if span >= _MAX_SPAN_S or (int(hi) - int(lo)).bit_length() + bits > 62:
+    if span >= _MAX_SPAN_S or (int(hi) - int(lo)).bit_length() + bits > 61:
         return None
     t0_us = int((t0 - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1))
+    # the lowest bit flags a fraction of a second (one column to fetch, checked per batch)
     rel = con.sql(
-        f"SELECT ((customer_id - {int(lo)}) << {bits}) + (epoch_us(time) - {t0_us}) // 1000000 AS k, "
-        f"CAST((epoch_us(time) - {t0_us}) % 1000000 <> 0 AS TINYINT) AS frac "
+        f"SELECT ((((customer_id - {int(lo)}) << {bits}) + (epoch_us(time) - {t0_us}) // 1000000) << 1)"
+        f" + CAST((epoch_us(time) - {t0_us}) % 1000000 <> 0 AS BIGINT) AS k "
         f"FROM {view} WHERE time <= {ts(cut)}")
     keys = np.empty(log.n_rows, dtype=np.int64)
     n = 0
-    for batch in rel.to_arrow_reader(1_000_000):
-        if batch.num_rows == 0:
-            continue
-        if batch.column(1).to_numpy().any():
-            return None  # fractions of a second: the SQL forms keep them exactly
-        keys[n:n + batch.num_rows] = batch.column(0).to_numpy()
-        n += batch.num_rows
+    for batch in rel.to_arrow_reader(4_000_000):
+        k = batch.column(0).to_numpy()
+        if (k & 1).any() or n + len(k) > len(keys):
+            return None  # fractions of a second (the SQL forms keep them exactly), or a changed source
+        keys[n:n + len(k)] = k
+        n += len(k)
     if n == 0:
         return None
     keys = keys[:n]
+    keys >>= 1
     keys.sort()
-    mask = (1 << bits) - 1
-    parts = []
-    pos = 0
-    while pos < n:
-        end = min(pos + _CHUNK, n)
+    # chunks of whole customers, small enough to stay in cache, on DuckDB's thread count
+    bounds = [0]
+    while bounds[-1] < n:
+        end = min(bounds[-1] + _CHUNK, n)
         if end < n:  # end the chunk at a customer boundary
             end = int(np.searchsorted(keys, ((keys[end - 1] >> bits) + 1) << bits))
-        k = keys[pos:end]
-        cust = k >> bits
-        first = np.empty(len(k), dtype=bool)
-        first[0] = True
-        np.not_equal(cust[1:], cust[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        last = np.append(starts[1:], len(k)) - 1
-        gap = np.empty(len(k), dtype=np.int64)
-        gap[0] = 0
-        np.subtract(k[1:], k[:-1], out=gap[1:])
-        gap[starts] = 0  # no gap across customers
-        # segment sums as differences of running sums (faster than reduceat); the running sum
-        # of squares may wrap around in int64, the differences are exact all the same
-        run = np.cumsum(gap > 0, dtype=np.int64)
-        m = run[last] - run[starts]
-        np.multiply(gap, gap, out=gap)
-        run = np.cumsum(gap, out=gap)
-        parts.append((cust[starts] + int(lo), last - starts + 1, k[starts] & mask, k[last] & mask,
-                      m, run[last] - run[starts]))
-        pos = end
+        bounds.append(end)
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    with ThreadPoolExecutor(max(1, threads)) as pool:  # numpy releases the GIL
+        parts = list(pool.map(lambda a, b: _per_customer(keys[a:b], bits, int(lo)), bounds[:-1], bounds[1:]))
     ids, n_events, t_first, t_last, m, s2 = (np.concatenate([p[i] for p in parts]) for i in range(6))
     s1 = t_last - t_first  # the positive gaps add up to the span
     var = np.full(len(ids), np.nan)
@@ -165,3 +151,25 @@ def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     return pd.DataFrame({"customer_id": ids, "n_events": n_events.astype(np.int64),
                          "first_activity": base + t_first * sec, "last_activity": base + t_last * sec,
                          "n_gaps": m, "ipt_std_days": std})
+
+
+def _per_customer(k: np.ndarray, bits: int, lo: int) -> tuple[np.ndarray, ...]:
+    """Sorted keys of whole customers -> id, count, first and last second, m, S2 per customer."""
+    cust = k >> bits
+    first = np.empty(len(k), dtype=bool)
+    first[0] = True
+    np.not_equal(cust[1:], cust[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    last = np.append(starts[1:], len(k)) - 1
+    gap = np.empty(len(k), dtype=np.int64)
+    gap[0] = 0
+    np.subtract(k[1:], k[:-1], out=gap[1:])
+    gap[starts] = 0  # no gap across customers
+    # segment sums as differences of running sums (faster than reduceat); the running sum of
+    # squares may wrap around in int64, the differences are exact all the same
+    run = np.cumsum(gap > 0, dtype=np.int64)
+    m = run[last] - run[starts]
+    np.multiply(gap, gap, out=gap)
+    run = np.cumsum(gap, out=gap)
+    mask = (1 << bits) - 1
+    return cust[starts] + lo, last - starts + 1, k[starts] & mask, k[last] & mask, m, run[last] - run[starts]
