@@ -60,8 +60,13 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     out.columns = [_neutralise(c) for c in out.columns]
+    out.index = out.index.map(_neutralise)
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
+            dtype = out[col].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             out[col] = out[col].map(_neutralise)
     return out
 

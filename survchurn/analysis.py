@@ -32,7 +32,15 @@ from survchurn.churn.migration import (
 from survchurn.churn.survival_table import SurvivalTable, survival_table
 from survchurn.config import ScoreSettings
 from survchurn.data.eventlog import EventLog, read_event_log
-from survchurn.exceptions import DataError, DataProblem, SurvchurnError
+from survchurn.exceptions import (
+    ChurnDefinitionError,
+    ConfigError,
+    DataError,
+    DataProblem,
+    ModelError,
+    ScoringError,
+    SurvchurnError,
+)
 from survchurn.scoring.backtest import QuarterOverQuarter
 from survchurn.scoring.cutoff import CutoffResult, choose_cutoff
 from survchurn.scoring.live import horizon_dataset, warning_list
@@ -111,6 +119,7 @@ class Analysis:
     cutoff: CutoffResult | None = None
     expected_churners: pd.DataFrame | None = None
     live_features: pd.DataFrame | None = None
+    warning_note: str | None = None
     qoq: QuarterOverQuarter | None = None
     horizon_days: int = 90
     landmark: pd.Timestamp | None = None
@@ -164,6 +173,27 @@ def acquisition_cohort(entry: pd.Series, max_cohorts: int = 12) -> pd.Series:
         if periods.nunique() <= max_cohorts or freq == "Y":
             return periods.astype(str) if fmt is None else entry.dt.strftime(fmt)
     raise AssertionError("unreachable")
+
+
+def _churn_rates(elog: EventLog, as_of: pd.Timestamp, window: int) -> ActiveBaseChurn | None:
+    try:
+        return active_base_churn(elog, as_of, window_days=window)
+    except ChurnDefinitionError as exc:  # too little history for a complete quarter
+        log.info("no quarterly churn rates: %s", exc)
+        return None
+
+
+def _check_as_of(elog: EventLog, as_of: pd.Timestamp) -> None:
+    """An as-of date outside the data gives empty or biased tables: say so plainly."""
+    if elog.min_time is not None and as_of.normalize() < elog.min_time.normalize():
+        raise ChurnDefinitionError(
+            f"as_of {as_of.date()} is before the first event ({elog.min_time.date()}). "
+            "Fix: choose an as-of date inside the data window.")
+    if elog.max_time is not None and as_of.normalize() > elog.max_time.normalize() + pd.Timedelta(days=31):
+        raise ChurnDefinitionError(
+            f"as_of {as_of.date()} is more than a month after the last event ({elog.max_time.date()}): "
+            "every customer would look churned. Fix: use an as-of date up to the end of the data, "
+            "or load the newer events.")
 
 
 def _require_events(elog: EventLog) -> None:
@@ -239,9 +269,17 @@ def analyse(
         say("reading and validating the event log")
         elog = read_event_log(events, id_col=id_col, time_col=time_col, amount_col=amount_col)
     _require_events(elog)
+    _check_as_of(elog, pd.Timestamp(as_of))
     say(f"survival table as of {pd.Timestamp(as_of).date()} ({definition.describe().split(':')[0]})")
     st = survival_table(elog, definition, as_of)
     table = st.table.assign(cohort=acquisition_cohort(st.table["entry_date"]))
+    if customers is not None:
+        extra = [c for c in customers.columns if c not in table.columns]
+        table = table.merge(customers[["customer_id", *extra]], on="customer_id", how="left")
+    missing = [c for c in (segments or {}).values() if c not in table.columns]
+    if missing:
+        raise ConfigError(f"segment column {missing[0]!r} is neither in the survival table nor in the "
+                          f"customer table. Fix: use one of {sorted(set(table.columns) - {'cohort'})[:12]}")
     say(f"Kaplan-Meier curves for {len(table):,} customers")
     km_overall = KaplanMeier().fit(table).result_
     km_by: dict[str, KaplanMeierResult] = {}
@@ -256,7 +294,11 @@ def analyse(
     life = _lifecycle(elog, st.as_of, window)
     landmark = _landmark(st.as_of)
     say(f"Cox driver model on behaviour at {landmark.date()}")
-    drivers = _driver_model(elog, landmark, st.as_of, getattr(definition, "window_days", 90))
+    try:
+        drivers = _driver_model(elog, landmark, st.as_of, window)
+    except (ModelError, ChurnDefinitionError) as exc:  # the report goes without drivers
+        log.warning("no driver model: %s", exc)
+        drivers = None
     if life.get("prepared") is not None:
         try:
             life["stage_survival"] = stage_survival(life["prepared"], landmark, until=st.as_of,
@@ -265,14 +307,18 @@ def analyse(
             log.info("no survival by stage: %s", exc)
     life.pop("prepared", None)
     say(f"warning score (churn within {horizon_days} days)")
-    warn = _warning(elog, definition, st, horizon_days, score or ScoreSettings(), seed,
-                    life.get("stages"), customers)
+    try:
+        warn = _warning(elog, definition, st, horizon_days, score or ScoreSettings(), seed,
+                        life.get("stages"), customers)
+    except (ScoringError, DataError, ModelError) as exc:  # e.g. no flag predicts churn
+        log.warning("no warning score: %s", exc)
+        warn = {"warning_note": str(exc)}
     return Analysis(
         **life, **warn, horizon_days=horizon_days,
         drivers=drivers, landmark=landmark if drivers is not None else None,
         as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,
         km_overall=km_overall, km_by=km_by, logrank_by=logrank_by, dataset=dataset,
-        churn_rates=active_base_churn(elog, as_of, window_days=getattr(definition, "window_days", 90)),
+        churn_rates=_churn_rates(elog, st.as_of, window),
         data_fingerprint=_fingerprint(elog),
     )
 

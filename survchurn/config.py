@@ -160,7 +160,7 @@ def config_from_dict(raw: dict[str, Any], base_dir: str | Path = ".") -> RunConf
         if key in _SECTIONS:
             sections[key] = _build_section(key, value)
         elif key in _TOP_KEYS:
-            top[key] = value
+            top[key] = _check_type(key, value, "int" if key == "seed" else "str")
         else:
             options = list(_SECTIONS) + sorted(_TOP_KEYS)
             raise ConfigError(f"unknown key {key!r}.{_did_you_mean(key, options)}")

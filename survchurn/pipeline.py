@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from survchurn._display import format_header_text
@@ -33,6 +34,7 @@ from survchurn.reporting.document import Report
 from survchurn.reporting.outputs import metrics_dict, write_outputs
 from survchurn.scoring.backtest import compare_quarters
 from survchurn.scoring.live import warning_list
+from survchurn.scoring.scorecard import Scorecard
 
 __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config", "run_demo",
            "campaign_assign", "campaign_evaluate", "score_file", "validate_config", "write_outputs"]
@@ -104,8 +106,8 @@ def _read_configured_events(cfg: RunConfig) -> EventLog:
                           category_col=d.category_col, con=con)
 
 
-def _load_previous(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The ``metrics.json`` and ``warning_list.csv`` of a previous run's output folder."""
+def _load_previous(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame, Scorecard | None]:
+    """The ``metrics.json``, ``warning_list.csv`` and ``scorecard.json`` of a previous run."""
     path = Path(folder)
     metrics, wl = path / "metrics.json", path / "warning_list.csv"
     missing = [p.name for p in (metrics, wl) if not p.is_file()]
@@ -118,7 +120,8 @@ def _load_previous(folder: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     except json.JSONDecodeError as exc:
         raise DataError([f"{metrics} is not valid JSON ({exc}); re-run that quarter"],
                         context="previous run") from exc
-    return data, pd.read_csv(wl)
+    card = Scorecard.load(path / "scorecard.json") if (path / "scorecard.json").is_file() else None
+    return data, pd.read_csv(wl, dtype={"customer_id": str}), card
 
 
 def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Path | None = None,
@@ -155,9 +158,9 @@ def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Pat
                        score=cfg.score, seed=cfg.seed, customers=customers, progress=say)
     if prior is not None:
         say("comparing with the previous run")
-        analysis.qoq = compare_quarters(
-            prior[0], prior[1], metrics_dict(analysis), analysis.warning_list, analysis.survival,
-            variables=analysis.warning.scorecard.variables if analysis.warning is not None else None)
+        analysis.qoq = compare_quarters(prior[0], prior[1], metrics_dict(analysis),
+                                        analysis.live_features, analysis.survival,
+                                        previous_scorecard=prior[2])
     report = build_report(analysis, title=cfg.report.title, lang=cfg.report.lang,
                           font_path=cfg.report.font_path)
     target = Path(out_dir) if out_dir else cfg.resolve(cfg.output_dir) / period_label(analysis.as_of)
@@ -186,8 +189,6 @@ def score_file(scorecard: str | Path, customers: str | Path, out: str | Path, *,
     The output CSV has one row per input row: ``id_col``, ``score``, ``tier`` and ``reasons``,
     written atomically and safe to open in a spreadsheet.
     """
-    from survchurn.scoring.scorecard import Scorecard
-
     if not Path(scorecard).is_file():
         raise FileNotFoundError(f"scorecard {str(scorecard)!r} does not exist. Fix: check the path.")
     card = Scorecard.load(scorecard)
@@ -195,8 +196,17 @@ def score_file(scorecard: str | Path, customers: str | Path, out: str | Path, *,
     if id_col not in table.columns:
         raise DataError([f"column {id_col!r} not found; columns are {list(table.columns)[:10]}. "
                          "Fix: pass --id-col"], context="customer table")
-    scored = warning_list(card, table.rename(columns={id_col: "customer_id"}))
-    scored = scored.set_index("customer_id").loc[table[id_col].to_numpy()].reset_index()
+    rows = table.rename(columns={id_col: "customer_id"}).reset_index(drop=True)
+    # score by row position, so duplicate ids stay separate rows in the input order
+    scored = warning_list(card, rows.assign(customer_id=np.arange(len(rows))))
+    scored = scored.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    scored["customer_id"] = rows["customer_id"].to_numpy()
+    present = [c for c in card.variables if c in rows.columns]
+    gaps = rows[present].isna()
+    scored["missing_inputs"] = ["; ".join(gaps.columns[m]) for m in gaps.to_numpy()]
+    if gaps.any(axis=1).any():
+        log.warning("%d of %d rows have missing scorecard inputs; they score 0 points for them "
+                    "(see the missing_inputs column)", int(gaps.any(axis=1).sum()), len(rows))
     return write_csv(scored.rename(columns={"customer_id": id_col}), out)
 
 

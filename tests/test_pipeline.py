@@ -106,3 +106,38 @@ def test_cli_all_null_ids_is_a_data_error(tmp_path, capsys):
     assert main(["run", str(cfg), "--as-of", "2026-09-30", "--quiet"]) == 4
     assert "cust" in capsys.readouterr().err
     assert not (tmp_path / "reports").exists()
+
+
+def test_as_of_outside_the_data_is_a_clear_error(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    assert main(["run", str(cfg), "--as-of", "2025-01-01", "--quiet"]) == 5
+    assert "is before the first event (2026-01-05)" in capsys.readouterr().err
+    assert main(["run", str(cfg), "--as-of", "2030-01-01", "--quiet"]) == 5
+    assert "more than a month after the last event (2026-09-01)" in capsys.readouterr().err
+
+
+def test_unknown_segment_column_and_bad_seed(tmp_path, capsys):
+    cfg = _config(tmp_path, extra='segment_col = "region"\n')
+    assert main(["run", str(cfg), "--as-of", "2026-09-30", "--quiet"]) == 3
+    assert "segment column 'region' is neither in the survival table" in capsys.readouterr().err
+    bad = tmp_path / "seed.toml"
+    bad.write_text('seed = "abc"\n' + _config(tmp_path).read_text(), encoding="utf-8")
+    assert main(["validate", str(bad), "--quiet"]) == 3
+    assert "seed: expected a whole number" in capsys.readouterr().err
+
+
+def test_score_keeps_input_rows_and_flags_missing_inputs(tmp_path):
+    from survchurn.scoring.scorecard import Scorecard
+
+    card = Scorecard(flags=({"name": "recency_days:>60", "kind": "bin", "source": "recency_days",
+                             "ratio": None, "lower": 60.0, "upper": None, "group": "recency_days",
+                             "points": 2},), max_points=5)
+    card.save(tmp_path / "card.json")
+    pd.DataFrame({"customer_id": ["=1", "b", "b", "c"], "recency_days": [90, 10, 70, None]}).to_csv(
+        tmp_path / "customers.csv", index=False)
+    assert main(["score", str(tmp_path / "card.json"), str(tmp_path / "customers.csv"), "-o",
+                 str(tmp_path / "s.csv"), "--quiet"]) == 0
+    out = pd.read_csv(tmp_path / "s.csv")
+    assert out["customer_id"].tolist() == ["'=1", "b", "b", "c"]   # input order, duplicates kept
+    assert out["score"].tolist() == [2, 0, 2, 0]
+    assert out["missing_inputs"].fillna("").tolist() == ["", "", "", "recency_days"]

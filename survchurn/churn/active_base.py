@@ -4,7 +4,8 @@ At the start ``s`` of a period ``[s, e]`` a customer is *active* when they had a
 the W days up to ``s``. The customer is *lost* in the period when, at its end, they have no
 activity in the W days up to ``e``. The rate is lost / active at the start. Both counts use
 only data up to ``e``, so a period's rate never changes when later data arrive, and a period
-is reported only when ``e <= as_of``.
+is reported only when ``e <= as_of``, and only when ``s`` is at least W days after the first
+event (earlier periods would see only part of their active base).
 
 This differs from counting churn dates in the survival table: there a churn is dated at the
 last activity and becomes known W days later, so recent periods look better or worse only
@@ -79,10 +80,18 @@ def active_base_churn(log: EventLog, as_of: Any, *, window_days: int = 90,
     if first is None:
         raise ChurnDefinitionError("active_base_churn: the event log is empty.")
     try:
-        starts = pd.date_range(first.normalize(), cut + pd.Timedelta(days=1), freq=freq)
-        starts = starts.append(pd.DatetimeIndex([starts[-1] + pd.tseries.frequencies.to_offset(freq)]))
+        # a period starting less than W days after the data begin would see only part of its
+        # active base (customers active before the data started are invisible): leave it out
+        starts = pd.date_range(first.normalize() + pd.Timedelta(days=window_days),
+                               cut + pd.Timedelta(days=1), freq=freq)
+        step = pd.tseries.frequencies.to_offset(freq)
     except ValueError as exc:
         raise ChurnDefinitionError(f"freq={freq!r} is not a pandas frequency such as 'MS' or 'QS'.") from exc
+    if len(starts) == 0:
+        raise ChurnDefinitionError(
+            f"active_base_churn: no period starts at least W = {window_days} days after the first "
+            f"event ({first.date()}) and ends by as_of {cut.date()}.")
+    starts = starts.append(pd.DatetimeIndex([starts[-1] + step]))
     rows = []
     w = window_days * DAY
     for s, nxt in zip(starts[:-1], starts[1:], strict=True):

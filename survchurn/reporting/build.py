@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from survchurn.analysis import DRIVER_VARIABLES, Analysis, period_label
-from survchurn.reporting.document import Report, Section, Table
+from survchurn.reporting.document import Note, Report, Section, Table
 from survchurn.reporting.i18n import t
 from survchurn.reporting.qoq_section import qoq_section
 from survchurn.reporting.score_section import score_headline, warning_section
@@ -32,6 +32,9 @@ def _churn_kpi(a: Analysis, lang: str) -> dict[str, Any]:
     q = a.churn_rates.table if a.churn_rates is not None else pd.DataFrame()
     if q.empty:
         return {}
+    q = q[q["active_at_start"] > 0]
+    if q.empty:
+        return {}
     last = q.iloc[-1]
     label = t("kpi.churn_rate_quarter", lang, period=last["period"])
     if len(q) > 1:
@@ -45,7 +48,8 @@ def _warning_kpi(a: Analysis, lang: str) -> dict[str, Any]:
         return {}
     e = a.expected_churners.loc["all"]
     out = {t("kpi.expected_churners", lang, horizon=a.horizon_days):
-           (f"{e['expected']:,.0f}", f"95% {e['lower']:,.0f}–{e['upper']:,.0f}")}
+           (f"{e['expected']:,.0f}", t("kpi.expected_interval", lang, lower=f"{e['lower']:,.0f}",
+                                       upper=f"{e['upper']:,.0f}"))}
     red = int((a.warning_list["tier"] == "red").sum())
     out[t("kpi.red_tier", lang)] = (f"{red:,}", f"{red / len(a.warning_list):.1%}")
     return out
@@ -55,18 +59,26 @@ def _summary(a: Analysis, lang: str) -> Section:
     table = a.survival.table
     km = a.km_overall
     at365 = km.at([365])
-    ret365 = float(at365["survival"].iloc[0])
-    one_time = float((table["n_events"] == 1).mean()) if "n_events" in table else float("nan")
+    reached = not bool(at365["beyond_follow_up"].iloc[0]) and pd.notna(at365["survival"].iloc[0])
+    ret365 = float(at365["survival"].iloc[0]) if reached else float("nan")
     active = int((table["event"] == 0).sum())
     figures = {
         t("kpi.customers", lang): f"{len(table):,}",
         t("kpi.active", lang): f"{active:,}",
         **_churn_kpi(a, lang),
         **_warning_kpi(a, lang),
-        t("kpi.retention_365", lang): _pct(ret365),
     }
-    findings = [t("finding.one_time", lang, pct=_pct(one_time)),
-                t("finding.retention", lang, pct=_pct(ret365))]
+    if reached:
+        figures[t("kpi.retention_365", lang)] = _pct(ret365)
+    findings = []
+    # one-time buyers among customers who have had at least W days to come back
+    window = getattr(a.definition, "window_days", 0)
+    seasoned = table[table["entry_date"] <= a.as_of - pd.Timedelta(days=window)]
+    if "n_events" in table and len(seasoned):
+        findings.append(t("finding.one_time", lang, pct=_pct(float((seasoned["n_events"] == 1).mean())),
+                          days=window))
+    if reached:
+        findings.append(t("finding.retention", lang, pct=_pct(ret365)))
     if a.warning is not None:
         findings.append(score_headline((a.warning.test_report or a.warning.report).to_frame(), lang))
     for label, test in a.logrank_by.items():
@@ -99,6 +111,9 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
     if a.stages is not None:
         sections.append(lifecycle_section(a.stages, a.migration, a.churn_types, a.stage_survival,
                                           lang=lang, font_path=font_path))
+    if a.warning is None and a.warning_note:
+        sections.append(Section("warning_score", blocks=[Note(t("score.none", lang, why=a.warning_note),
+                                                             kind="warning")]))
     if a.warning is not None:
         sections.append(warning_section(a.warning, a.cutoff, a.warning_list, a.expected_churners,
                                         a.horizon_days, lang=lang, font_path=font_path))

@@ -47,7 +47,9 @@ def _clean(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [_clean(r) for r in frame.reset_index().to_dict(orient="records")]
+    named = any(n is not None for n in frame.index.names)
+    flat = frame.reset_index() if named else frame.reset_index(drop=True)
+    return [_clean(r) for r in flat.to_dict(orient="records")]
 
 
 def metrics_dict(a: Analysis) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def warning_section(warning: WarningScoreResult, cutoff: CutoffResult | None,
     report = warning.test_report or warning.report
     frame = report.to_frame()
     blocks: list[Any] = [
-        Paragraph(t("score.intro", lang, horizon=horizon_days, period=warning.scorecard.training_period,
+        Paragraph(t("score.intro", lang, method=t(f"method.{warning.method}", lang), horizon=horizon_days,
+                    period=warning.scorecard.training_period,
                     n=f"{report.n:,}")),
         Paragraph(score_headline(frame, lang)),
     ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
 
 from survchurn._display import Result
 from survchurn.churn.survival_table import SurvivalTable
-from survchurn.exceptions import ScoringError
+from survchurn.exceptions import DataError, DataQualityWarning, ScoringError
 from survchurn.scoring.monitoring import StabilityReport, population_stability
+from survchurn.scoring.scorecard import Scorecard
 
 __all__ = ["QuarterOverQuarter", "WarningBacktest", "backtest_warnings", "compare_quarters"]
 
@@ -59,10 +61,17 @@ def backtest_warnings(previous: pd.DataFrame, st: SurvivalTable, *, cutoff: int,
     if missing:
         raise ScoringError(f"the previous warning list lacks the columns {missing}; pass the "
                            "warning_list.csv written by `survchurn run`")
-    now = st.table.set_index("customer_id")["event"]
-    prev = previous.assign(customer_id=previous["customer_id"].astype(now.index.dtype, errors="ignore"))
+    # ids are compared as text: a CSV round trip turns "000007" into 7 and spreadsheet-safe
+    # export prefixes formula-like ids with an apostrophe
+    now = st.table.set_index(st.table["customer_id"].astype(str))["event"]
+    prev = previous.assign(customer_id=previous["customer_id"].astype(str).str.removeprefix("'"))
     outcome = prev["customer_id"].map(now)
     prev = prev.assign(churned=(outcome == 1), active=(outcome == 0), unknown=outcome.isna())
+    if len(prev) and prev["unknown"].mean() > 0.5:
+        warnings.warn(
+            f"back-test: {int(prev['unknown'].sum()):,} of {len(prev):,} previously scored customers "
+            f"are not in the current data, e.g. {prev.loc[prev['unknown'], 'customer_id'].head(3).tolist()}; "
+            "check that both runs use the same customer ids", DataQualityWarning, stacklevel=2)
 
     def row(name: str, part: pd.DataFrame) -> dict[str, Any]:
         known = int((~part["unknown"]).sum())
@@ -73,7 +82,9 @@ def backtest_warnings(previous: pd.DataFrame, st: SurvivalTable, *, cutoff: int,
 
     flagged = prev["score"] >= cutoff
     rows = [row("flagged", prev[flagged]), row("not flagged", prev[~flagged])]
-    rows += [row(f"tier {tier}", part) for tier, part in prev.groupby("tier", sort=True)]
+    order = {"red": 0, "orange": 1, "yellow": 2, "green": 3}
+    for tier in sorted(prev["tier"].dropna().unique(), key=lambda k: (order.get(k, 9), str(k))):
+        rows.append(row(f"tier {tier}", prev[prev["tier"] == tier]))
     return WarningBacktest(pd.DataFrame(rows).set_index("group"), int(cutoff), previous_as_of, st.as_of)
 
 
@@ -117,22 +128,34 @@ def _last_rate(metrics: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def compare_quarters(previous_metrics: dict[str, Any], previous_list: pd.DataFrame,
-                     current_metrics: dict[str, Any], current_list: pd.DataFrame | None,
-                     st: SurvivalTable, *, variables: list[str] | None = None) -> QuarterOverQuarter:
+                     current_metrics: dict[str, Any], current_live: pd.DataFrame | None,
+                     st: SurvivalTable, *, previous_scorecard: Scorecard | None = None) -> QuarterOverQuarter:
     """Compare a run with the previous one (see :class:`QuarterOverQuarter`).
 
     Parameters
     ----------
     previous_metrics, current_metrics : dict
         The runs' ``metrics.json`` contents.
-    previous_list, current_list : DataFrame
-        The runs' warning lists (with the scorecard's input columns).
+    previous_list : DataFrame
+        The previous warning list (``warning_list.csv``: ids, scores and the scorecard's inputs).
+    current_live : DataFrame, optional
+        The current active customers' features (the scorecard's inputs).
     st : SurvivalTable
         The current survival table (who has churned by now).
-    variables : list of str, optional
-        Scorecard inputs to check for stability (those present in both lists).
+    previous_scorecard : Scorecard, optional
+        Last run's scorecard. Stability compares like with like: last run's scores against
+        the scores the same scorecard gives the current customers, and each of its inputs.
+
+    Raises
+    ------
+    DataError
+        If the previous run is not earlier than this one.
     """
     prev_as_of = str(previous_metrics.get("as_of", ""))
+    if prev_as_of and pd.Timestamp(prev_as_of) >= st.as_of.normalize():
+        raise DataError([f"the previous run is as of {prev_as_of}, not before this run's "
+                         f"{st.as_of.date()}. Fix: pass the output folder of an earlier quarter"],
+                        context="--previous")
     rows = []
     for run, m in (("previous", previous_metrics), ("current", current_metrics)):
         last = _last_rate(m)
@@ -141,9 +164,11 @@ def compare_quarters(previous_metrics: dict[str, Any], previous_list: pd.DataFra
                          "churn_rate": last["churn_rate"]})
     rates = pd.DataFrame(rows, columns=["run", "as_of", "period", "churn_rate"])
     stability = None
-    if current_list is not None and len(previous_list) and len(current_list):
-        cols = ["score", *[v for v in variables or [] if v in previous_list and v in current_list]]
-        stability = population_stability(previous_list[cols], current_list[cols], columns=cols)
+    if previous_scorecard is not None and current_live is not None and len(previous_list) and len(current_live):
+        cols = [v for v in previous_scorecard.variables if v in previous_list and v in current_live]
+        old = previous_list[cols].assign(score=previous_list["score"].to_numpy())
+        new = current_live[cols].assign(score=previous_scorecard.score(current_live).to_numpy())
+        stability = population_stability(old, new, columns=["score", *cols])
     cutoff = (previous_metrics.get("warning_score") or {}).get("cutoff")
     bt = backtest_warnings(previous_list, st, cutoff=int(cutoff) if cutoff is not None else 4,
                            previous_as_of=prev_as_of)
