@@ -73,6 +73,9 @@ class FeatureTable(Result):
         return head
 
 
+_COUNTS = ("n_last_period", "n_prev_period", "frequency", "behaviour_break", "category_breadth")
+
+
 def _check_period(period_days: Any) -> None:
     if isinstance(period_days, bool) or not isinstance(period_days, int) or period_days <= 0:
         raise ChurnDefinitionError(f"period_days must be a positive whole number, got {period_days!r}.")
@@ -235,13 +238,18 @@ def features(
             con.execute(f"SET perfect_ht_threshold = {int(prev)}").fetchall()
     # DuckDB adds floats in parallel, in an order that varies between runs: round away the last
     # bits so the same data always give the same features (and the same scorecard and files).
-    floats = table.select_dtypes("float").columns
-    table[floats] = table[floats].round(9)
-    # sorting 1M rows in pandas is cheaper than an ORDER BY carrying every column
-    table = table.sort_values("customer_id", kind="stable", ignore_index=True)
-    for col in ("n_last_period", "n_prev_period", "frequency", "behaviour_break", "category_breadth"):
-        if col in table:
-            table[col] = table[col].astype("int64")
+    # Sorting by id in numpy (one argsort, then each column taken once into a fresh frame) is
+    # cheaper than an ORDER BY carrying every column or pandas' block-wise sort and round.
+    order = np.argsort(table["customer_id"].to_numpy(), kind="stable")
+    cols = {}
+    for col in table.columns:
+        values = table[col].to_numpy()[order]
+        if values.dtype.kind == "f":
+            values = values.round(9)
+        elif col in _COUNTS:
+            values = values.astype("int64")
+        cols[col] = values
+    table = pd.DataFrame(cols)
     if customers is not None:
         if not isinstance(customers, CustomerTable):
             raise ChurnDefinitionError("customers= must be a CustomerTable (survchurn.data.validate.read_customer_table).")
