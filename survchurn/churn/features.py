@@ -2,8 +2,12 @@
 
 Every feature of a customer as of a date D is a function of the events with time <= D (a date
 without time of day includes the whole day), so features never leak the future: the result is
-identical whether or not later events are in the log (tested). The aggregation is one DuckDB
-query over the log (one window pass for the inter-purchase gaps and one GROUP BY).
+identical whether or not later events are in the log (tested). Counts, first/last event and the
+inter-purchase gap statistics come from the per-customer summary of
+:func:`survchurn.churn._sql.event_summary` (one numpy sort of 64-bit keys, shared with the
+survival table as of the same date); money, period and category sums are one DuckDB GROUP BY.
+For text ids or sub-second times the same values come from portable SQL (a ``LAG`` window
+for the gaps), see :func:`features_sql`.
 
 Features (days are float days; NULL/NaN where undefined):
 
