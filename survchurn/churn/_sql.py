@@ -80,14 +80,14 @@ def event_summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
 
     Applies to integer customer ids and whole-second times (dates, or timestamps without
     fractions of a second) whose key fits in 61 bits; otherwise callers use the portable SQL
-    (window and GROUP BY), which gives the same values. The result is cached on the log per
-    ``cut``, so a survival table and the features as of the same date sort once.
+    (window and GROUP BY), which gives the same values. The result for the latest ``cut`` is
+    cached on the log, so a survival table and the features as of the same date sort once.
     """
-    key = ("event_summary", cut)
-    if key in log._cache:
-        return log._cache[key]
+    cached = log._cache.get("event_summary")
+    if cached is not None and cached[0] == cut:
+        return cached[1]
     out = _summary(log, cut)
-    log._cache[key] = out
+    log._cache["event_summary"] = (cut, out)  # the latest date only (a panel of dates stays small)
     return out
 
 
