@@ -99,7 +99,9 @@ def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
     """The SQL that computes the features (for inspection or another engine).
 
     ``category_dict`` names a table ``(category, bit)`` with one bit per category (at most 63
-    categories); without it category breadth counts distinct (customer, category) pairs.
+    categories), or is ``"range:<lo>"`` for integer categories within 63 values of ``lo``
+    (bit ``1 << (category - lo)``, no join); without it category breadth counts distinct
+    (customer, category) pairs.
     ``summary`` names a table ``(customer_id, n_events, first_activity, last_activity, n_gaps,
     ipt_std_days)`` as :func:`survchurn.churn._sql.event_summary` computes with one sort in
     numpy; without it counts and first/last times come from the GROUP BY and the gaps from a
@@ -121,8 +123,12 @@ def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
     if log.has_category and category_dict is not None:
         # few distinct categories: one bit per category, OR-ed per customer (exact, no hash
         # table of (customer, category) pairs)
-        cols.append("cd.bit")
-        cat_from = f"LEFT JOIN {category_dict} cd ON e.category = cd.category"
+        if category_dict.startswith("range:"):
+            lo = int(category_dict[len("range:"):])
+            cols.append(f"CAST(1 AS UBIGINT) << CAST(e.category - {lo} AS INTEGER) AS bit")
+        else:
+            cols.append("cd.bit")
+            cat_from = f"LEFT JOIN {category_dict} cd ON e.category = cd.category"
         cats = ",\n            COALESCE(bit_count(bit_or(bit)), 0) AS category_breadth"
         cat_cols = ["category_breadth"]
     elif log.has_category:
@@ -171,9 +177,17 @@ def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
 
 
 def _category_dict(log: EventLog, as_of: pd.Timestamp) -> str | None:
-    """A temp table of one bit per category when there are at most 63 categories."""
+    """How to give each category a bit: ``"range:<lo>"`` for integer codes spanning at most 63
+    values, else a temp table of one bit per category when there are at most 63 (None: more)."""
     if not log.has_category:
         return None
+    kind = log.con.execute(f"SELECT typeof(category) FROM {log.view} LIMIT 1").fetchall()
+    if kind and kind[0][0] in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UTINYINT", "USMALLINT"):
+        # integer codes in a narrow range: the bit is computed from the code (min/max come
+        # from Parquet statistics without a scan)
+        lo, hi = log.con.execute(f"SELECT MIN(category), MAX(category) FROM {log.view}").fetchall()[0]
+        if lo is not None and int(hi) - int(lo) < 63:
+            return f"range:{int(lo)}"
     cats = log.con.execute(
         f"SELECT DISTINCT category FROM {log.view} WHERE time <= {ts(end_of_day(as_of))} "
         "AND category IS NOT NULL LIMIT 64").df()

@@ -172,3 +172,19 @@ def test_summary_falls_back_for_text_ids_and_subsecond_times():
     s = sql.event_summary(whole, pd.Timestamp("2020-02-01"))
     assert s["n_events"].tolist() == [2] and s["n_gaps"].tolist() == [1]
     assert s["last_activity"].iloc[0] == pd.Timestamp("2020-01-04")
+
+
+def test_category_breadth_integer_codes():
+    """Integer category codes: bits from the code when they span < 63 values, else a table
+    or the distinct-pairs count; all agree with pandas."""
+    rng = np.random.default_rng(12)
+    n = 1500
+    frame = pd.DataFrame({"cid": rng.integers(0, 40, n),
+                          "t": pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 200, n), unit="D")})
+    for codes in (rng.integers(-5, 57, n), rng.integers(0, 20, n) * 1000, rng.integers(0, 90, n)):
+        frame["cat"] = pd.array(codes, dtype="Int64")
+        frame.loc[frame.index[::17], "cat"] = pd.NA
+        log = read_event_log(frame, id_col="cid", time_col="t", category_col="cat")
+        f = features(log, "2021-12-31").table.set_index("customer_id")["category_breadth"]
+        ref = frame.groupby("cid")["cat"].nunique()
+        assert f.tolist() == ref.loc[f.index].tolist()
