@@ -51,7 +51,8 @@ from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
 from survchurn.survival.predict import expected_churners
 
-__all__ = ["DRIVER_VARIABLES", "Analysis", "Progress", "acquisition_cohort", "analyse", "period_label"]
+__all__ = ["DRIVER_VARIABLES", "Analysis", "Progress", "acquisition_cohort", "analyse", "check_as_of",
+           "period_label"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -183,7 +184,7 @@ def _churn_rates(elog: EventLog, as_of: pd.Timestamp, window: int) -> ActiveBase
         return None
 
 
-def _check_as_of(elog: EventLog, as_of: pd.Timestamp) -> None:
+def check_as_of(elog: EventLog, as_of: pd.Timestamp) -> None:
     """An as-of date outside the data gives empty or biased tables: say so plainly."""
     if elog.min_time is not None and as_of.normalize() < elog.min_time.normalize():
         raise ChurnDefinitionError(
@@ -269,7 +270,7 @@ def analyse(
         say("reading and validating the event log")
         elog = read_event_log(events, id_col=id_col, time_col=time_col, amount_col=amount_col)
     _require_events(elog)
-    _check_as_of(elog, pd.Timestamp(as_of))
+    check_as_of(elog, pd.Timestamp(as_of))
     say(f"survival table as of {pd.Timestamp(as_of).date()} ({definition.describe().split(':')[0]})")
     st = survival_table(elog, definition, as_of)
     table = st.table.assign(cohort=acquisition_cohort(st.table["entry_date"]))

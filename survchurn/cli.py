@@ -15,9 +15,12 @@ Exit codes scripts can rely on:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from survchurn.exceptions import ConfigError, DataError, SurvchurnError
 
@@ -94,6 +97,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _report_warnings_plainly() -> None:
+    """Data-quality warnings and the library's log warnings as one line each on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        print(f"survchurn: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("survchurn: %(levelname)s: %(message)s"))
+    root = logging.getLogger("survchurn")
+    if not root.handlers:
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
 def _fail(code: int, exc: BaseException) -> int:
     print(f"survchurn: error: {exc}", file=sys.stderr)
     return code
@@ -103,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``survchurn`` command; returns the exit code."""
     args = _parser().parse_args(argv)
     progress = _Progress(quiet=args.quiet)
+    _report_warnings_plainly()
     from survchurn import pipeline  # imported late so `survchurn --help` is instant
 
     try:

@@ -22,11 +22,11 @@ import pandas as pd
 
 from survchurn._display import format_header_text
 from survchurn._io import write_csv
-from survchurn.analysis import Analysis, Progress, analyse, period_label
+from survchurn.analysis import Analysis, Progress, analyse, check_as_of, period_label
 from survchurn.churn.definitions import InactivityChurn
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
-from survchurn.data.eventlog import EventLog, read_event_log
+from survchurn.data.eventlog import EventLog, end_of_day, read_event_log
 from survchurn.data.validate import read_customer_table
 from survchurn.exceptions import ConfigError, DataError
 from survchurn.reporting.build import build_report
@@ -172,14 +172,24 @@ def run_config(config: str | Path | RunConfig, *, as_of: Any, out_dir: str | Pat
 
 
 def validate_config(config: str | Path, *, as_of: Any = None, progress: Progress | None = None) -> str:
-    """Check a configuration and its data without fitting models; returns a short summary."""
+    """Check a configuration and its data without fitting models; returns a short summary.
+
+    With ``as_of``, also says how many events fall after it (left out of a run as of that date)
+    and fails when the date lies outside the data.
+    """
     cfg = load_config(config)
-    if as_of is not None:
-        parse_date(as_of, "--as-of")
+    stamp = parse_date(as_of, "--as-of") if as_of is not None else None
     events = _read_configured_events(cfg)
     n = events.con.execute(f"SELECT count(*), count(DISTINCT customer_id) FROM {events.view}").fetchone()
-    return (f"config OK; event log OK: {n[0]:,} events, {n[1]:,} customers, "
-            f"{len(events.rejected):,} rows rejected")
+    lines = [f"config OK; event log OK: {n[0]:,} events, {n[1]:,} customers, "
+             f"{len(events.rejected):,} rows rejected, {events.min_time:%Y-%m-%d} to {events.max_time:%Y-%m-%d}"]
+    if stamp is not None:
+        check_as_of(events, stamp)
+        after = events.con.execute(
+            f"SELECT count(*) FROM {events.view} WHERE time > ?", [end_of_day(stamp).to_pydatetime()]
+        ).fetchone()[0]
+        lines.append(f"as of {stamp.date()}: {after:,} events after it are left out of a run as of that date")
+    return "\n".join(lines)
 
 
 def score_file(scorecard: str | Path, customers: str | Path, out: str | Path, *,

@@ -141,3 +141,11 @@ def test_score_keeps_input_rows_and_flags_missing_inputs(tmp_path):
     assert out["customer_id"].tolist() == ["'=1", "b", "b", "c"]   # input order, duplicates kept
     assert out["score"].tolist() == [2, 0, 2, 0]
     assert out["missing_inputs"].fillna("").tolist() == ["", "", "", "recency_days"]
+
+
+def test_validate_reports_events_after_as_of(tmp_path, capsys):
+    cfg = _config(tmp_path)
+    assert main(["validate", str(cfg), "--as-of", "2026-06-30", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "8 events, 5 customers" in out and "2 events after it are left out" in out
+    assert not (tmp_path / "reports").exists()

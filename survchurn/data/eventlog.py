@@ -348,6 +348,24 @@ def read_event_log(
     DataError
         Listing every problem at once (see the module notes for which are fatal).
     """
+    try:
+        return _read_event_log(
+            source, id_col=id_col, time_col=time_col, amount_col=amount_col,
+            category_col=category_col, type_col=type_col, as_of=as_of, time_format=time_format,
+            duplicates=duplicates, allow_negative_amounts=allow_negative_amounts,
+            on_invalid=on_invalid, con=con)
+    except duckdb.Error as exc:  # e.g. a CSV whose dates DuckDB cannot convert past its sample
+        first = str(exc).strip().splitlines()[0]
+        raise DataError([DataProblem(
+            time_col, f"the source could not be read ({type(exc).__name__}: {first})", 0, (),
+            "check the file; for dates that are not ISO (YYYY-MM-DD) pass time_format, e.g. "
+            "'%d/%m/%Y', or convert the column to text first")], context="event log") from exc
+
+
+def _read_event_log(source: Any, *, id_col: str, time_col: str, amount_col: str | None,
+                    category_col: str | None, type_col: str | None, as_of: Any,
+                    time_format: str | None, duplicates: str, allow_negative_amounts: bool,
+                    on_invalid: str, con: duckdb.DuckDBPyConnection | None) -> EventLog:
     if duplicates not in ("keep", "warn", "drop", "error"):
         raise DataError([DataProblem(None, f"duplicates={duplicates!r} is not one of 'keep', 'warn', 'drop', 'error'", 0)], context="event log")
     if on_invalid not in ("reject", "raise"):
