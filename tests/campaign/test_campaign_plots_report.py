@@ -61,7 +61,7 @@ def test_labels_have_the_same_keys_and_placeholders():
     for k in en:
         fields = [{f for _, f, _, _ in string.Formatter().parse(d[k]) if f} for d in (en, zh)]
         assert fields[0] == fields[1], k
-    with pytest.raises(ReportError, match="no campaign label 'nope'"):
+    with pytest.raises(ReportError, match="no report label 'campaign.nope'"):
         _t("nope", "en")
     with pytest.raises(ConfigError, match="report language 'fr' is not supported"):
         campaign_section(None, "fr")
