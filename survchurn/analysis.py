@@ -52,7 +52,7 @@ from survchurn.survival.logrank import LogRankResult, logrank_test
 from survchurn.survival.predict import expected_churners
 
 __all__ = ["DRIVER_VARIABLES", "Analysis", "Progress", "acquisition_cohort", "analyse", "check_as_of",
-           "period_label"]
+           "period_label", "training_as_of"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -379,11 +379,21 @@ def _lifecycle(elog: EventLog, as_of: pd.Timestamp, window: int) -> dict[str, An
 _MIN_LABELLED, _MIN_CHURNED = 200, 20
 
 
+def training_as_of(as_of: pd.Timestamp, horizon_days: int) -> pd.Timestamp:
+    """The feature date of the warning score's training data: ``horizon_days`` before
+    ``as_of``, moved back to a month end when ``as_of`` is one (1998-06-30 with H = 90 gives
+    1998-03-31), so the label "churned within H days" is observable by ``as_of``."""
+    at = as_of.normalize() - pd.Timedelta(days=horizon_days)
+    if as_of.is_month_end and not at.is_month_end:
+        at = at - pd.offsets.MonthEnd(1)
+    return at
+
+
 def _warning(elog: EventLog, definition: ChurnDefinition, st: SurvivalTable, horizon: int,
              settings: ScoreSettings, seed: int, stages: StageResult | None,
              customers: pd.DataFrame | None = None) -> dict[str, Any]:
     """Fit the warning score on features as of ``as_of - H`` and score the live customers."""
-    train_at = st.as_of.normalize() - pd.Timedelta(days=horizon)
+    train_at = training_as_of(st.as_of, horizon)
     if elog.min_time is None or train_at <= elog.min_time:
         return {}
     data = horizon_dataset(elog, definition, train_at, horizon, customers=customers)

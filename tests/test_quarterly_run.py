@@ -67,3 +67,24 @@ def test_previous_folder_must_hold_a_run(runs, tmp_path, capsys):
                  str(tmp_path / "x"), "--previous", str(tmp_path), "--quiet"])
     assert code == 4 and "metrics.json, warning_list.csv not found" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_cdnow_scorecard_reproduces_scores_in_pandas_and_duckdb(runs):
+    """Issue 6 on CDNOW: features as of 1998-03-31, churn within the next 90 days."""
+    import duckdb
+
+    from survchurn.scoring.scorecard import Scorecard
+
+    card = Scorecard.load(runs / "q2" / "scorecard.json")
+    assert "features as of 1998-03-31, churn within 90 days" in card.training_period
+    wl = pd.read_csv(runs / "q2" / "warning_list.csv")
+    assert card.score(wl).tolist() == wl["score"].tolist()
+    con = duckdb.connect()
+    con.register("live", wl)
+    sql_scores = con.execute(f"SELECT CAST({card.sql_expression()} AS INTEGER) AS s FROM live").df()["s"]
+    assert sql_scores.tolist() == wl["score"].tolist()
+    metrics = json.loads((runs / "q2" / "metrics.json").read_text())
+    assert metrics["warning_score"]["validation"]["test_auc"] > 0.6
+    html = (runs / "q2" / "report.html").read_text(encoding="utf-8")
+    for model in ("lasso (logistic)", "full (logistic)", "stepwise (logistic)", "integer score"):
+        assert model in html  # the comparison table on the held-out customers
