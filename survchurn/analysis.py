@@ -47,6 +47,7 @@ from survchurn.scoring.live import horizon_dataset, warning_list
 from survchurn.scoring.warning_score import WarningScoreResult, build_warning_score
 from survchurn.survival.by_stage import StageSurvival, stage_survival
 from survchurn.survival.cox import CoxPH, CoxResult
+from survchurn.survival.cox_diagnostics import ZphResult, cox_zph
 from survchurn.survival.kaplan_meier import KaplanMeier, KaplanMeierResult
 from survchurn.survival.logrank import LogRankResult, logrank_test
 from survchurn.survival.predict import expected_churners
@@ -111,6 +112,7 @@ class Analysis:
     logrank_by: dict[str, LogRankResult] = field(default_factory=dict)
     churn_rates: ActiveBaseChurn | None = None
     drivers: CoxResult | None = None
+    drivers_zph: ZphResult | None = None
     stages: StageResult | None = None
     migration: MigrationResult | None = None
     churn_types: ChurnTypesResult | None = None
@@ -314,7 +316,14 @@ def analyse(
     except (ScoringError, DataError, ModelError) as exc:  # e.g. no flag predicts churn
         log.warning("no warning score: %s", exc)
         warn = {"warning_note": str(exc)}
+    zph = None
+    if drivers is not None:
+        try:
+            zph = cox_zph(drivers)
+        except SurvchurnError as exc:
+            log.info("no proportional-hazards test: %s", exc)
     return Analysis(
+        drivers_zph=zph,
         **life, **warn, horizon_days=horizon_days,
         drivers=drivers, landmark=landmark if drivers is not None else None,
         as_of=st.as_of.normalize(), definition=definition, events=elog, survival=st,

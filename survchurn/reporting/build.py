@@ -124,7 +124,8 @@ def build_report(analysis: Analysis, *, title: str = "Customer churn early warni
         intro = t("drivers.intro", lang, n=f"{a.drivers.n:,}", events=f"{a.drivers.n_events:,}",
                   landmark=str(a.landmark.date()), as_of=str(a.as_of.date()),
                   c=f"{a.drivers.concordance:.3f}")
-        sections.append(drivers_section(a.drivers, labels, intro, lang=lang, font_path=font_path))
+        sections.append(drivers_section(a.drivers, labels, intro, lang=lang, font_path=font_path,
+                                        zph=a.drivers_zph))
     extra = _appendix_tables(a, lang)
     if extra:
         sections.append(Section("data_quality", title=t("col.rejected_rows", lang), blocks=extra))

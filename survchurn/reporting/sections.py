@@ -33,6 +33,7 @@ from survchurn.reporting.document import (
 from survchurn.reporting.i18n import LABELS, t
 from survchurn.survival.by_stage import StageSurvival
 from survchurn.survival.cox import CoxResult
+from survchurn.survival.cox_diagnostics import ZphResult
 from survchurn.survival.kaplan_meier import KaplanMeierResult
 
 __all__ = ["drivers_section", "drivers_table", "lifecycle_section", "retention_section",
@@ -145,7 +146,7 @@ def drivers_table(cox: CoxResult, labels: Mapping[str, str], lang: str = "en") -
 
 
 def drivers_section(cox: CoxResult, labels: Mapping[str, str], intro: str, lang: str = "en",
-                    font_path: str | None = None) -> Section:
+                    font_path: str | None = None, zph: ZphResult | None = None) -> Section:
     """Hazard-ratio forest plot and the table in words.
 
     Parameters
@@ -156,6 +157,8 @@ def drivers_section(cox: CoxResult, labels: Mapping[str, str], intro: str, lang:
         ``{covariate: label shown to readers}``.
     intro : str
         A paragraph saying which customers and which period the model describes.
+    zph : ZphResult, optional
+        The proportional-hazards test (as R's ``cox.zph``), shown with advice when it fails.
     """
     with use_report_style(lang, font_path):
         fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(cox.summary) + 1.4))
@@ -165,11 +168,21 @@ def drivers_section(cox: CoxResult, labels: Mapping[str, str], intro: str, lang:
     plt.close(fig)
     fmt = {t("col.hazard_ratio", lang): ".2f", t("col.ci_lower", lang): ".2f",
            t("col.ci_upper", lang): ".2f"}
-    return Section("drivers", blocks=[
+    blocks: list[Any] = [
         Paragraph(intro), figure,
         Table(drivers_table(cox, labels, lang), caption=t("drivers.table", lang), formats=fmt,
               footnote=t("note.hazard_ratio", lang)),
-    ])
+    ]
+    if zph is not None:
+        z = zph.to_frame().reset_index(names="term")
+        blocks.append(Table(pd.DataFrame({
+            t("col.variable", lang): [labels.get(v, v) for v in z["term"]],
+            "chi²": z["chisq"].to_numpy(), "df": z["df"].to_numpy(),
+            t("col.p_value", lang): [("< 0.001" if p < 0.001 else f"{p:.3f}") for p in z["p"]],
+        }), caption=t("drivers.zph", lang), formats={"chi²": ".1f"}))
+        if bool(z["violated"].any()):
+            blocks.append(Note(t("drivers.zph_failed", lang), kind="warning"))
+    return Section("drivers", blocks=blocks)
 
 
 def _stage_label(stage: str, lang: str) -> str:
