@@ -107,9 +107,8 @@ def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     t0_us = int((t0 - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1))
     # the lowest bit flags a fraction of a second (one column to fetch, checked per batch)
     rel = con.sql(
-        f"SELECT ((((customer_id - {int(lo)}) << {bits}) + (epoch_us(time) - {t0_us}) // 1000000) << 1)"
-        f" + CAST((epoch_us(time) - {t0_us}) % 1000000 <> 0 AS BIGINT) AS k "
-        f"FROM {view} WHERE time <= {ts(cut)}")
+        f"SELECT ((((customer_id - {int(lo)}) << {bits}) + us // 1000000) << 1) + CAST(us % 1000000 <> 0 AS BIGINT) AS k "
+        f"FROM (SELECT customer_id, epoch_us(time) - {t0_us} AS us FROM {view} WHERE time <= {ts(cut)}) s")
     keys = np.empty(log.n_rows, dtype=np.int64)
     n = 0
     for batch in rel.to_arrow_reader(4_000_000):
