@@ -121,3 +121,13 @@ def poppler():
 def report_factory():
     """``report_factory(lang)``: a fresh two-section report (see :func:`make_report`)."""
     return make_report
+
+
+@pytest.fixture(scope="session")
+def html_demo(tmp_path_factory) -> str:
+    """The HTML of `survchurn demo` (CDNOW, the main job)."""
+    from survchurn.pipeline import run_demo
+
+    out = tmp_path_factory.mktemp("demo_html")
+    result = run_demo(out_dir=out, pdf=False)
+    return result.outputs["html"].read_text(encoding="utf-8")

@@ -22,10 +22,11 @@ def _browser() -> str:
                 "the browser check of the HTML report is skipped")
 
 
-@pytest.mark.parametrize("which", ["en", "zh"])
-def test_html_opens_in_headless_chromium(which, html_en, html_zh, tmp_path):
+@pytest.mark.parametrize("which", ["en", "zh", "demo"])
+def test_html_opens_in_headless_chromium(which, request, tmp_path):
     exe = _browser()
-    page = atomic_write_text(tmp_path / f"report_{which}.html", html_en if which == "en" else html_zh)
+    html = request.getfixturevalue(f"html_{which}")
+    page = atomic_write_text(tmp_path / f"report_{which}.html", html)
     shot = tmp_path / "shot.png"
     cmd = [
         exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
