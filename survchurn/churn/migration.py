@@ -28,16 +28,13 @@ import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
+from survchurn.churn._stage_engine import _EPOCH, Prepared, _day_of, _resolve_at, evaluate
 from survchurn.churn.lifecycle import (
-    _EPOCH,
     STAGE_ORDER,
-    Prepared,
     StageResult,
     StageRules,
-    _day_of,
-    _resolve_at,
-    evaluate,
-    prepare_events,
+    _as_prepared,
+    _as_rules,
     stage_at,
 )
 from survchurn.data.eventlog import EventLog, as_timestamp
@@ -63,27 +60,6 @@ CHURN_TYPES = {
     "mature": "sudden churn (golden)",
     "decline": "gradual fade",
 }
-
-
-def _prepared(
-    events: Any, id_col: str, time_col: str, amount_col: str | None, category_col: str | None
-) -> Prepared:
-    if isinstance(events, Prepared):
-        return events
-    return prepare_events(
-        events, id_col=id_col, time_col=time_col, amount_col=amount_col, category_col=category_col
-    )
-
-
-def _rules(settings: StageRules | None, churn_window_days: int | None) -> StageRules:
-    rules = settings if settings is not None else StageRules()
-    if not isinstance(rules, StageRules):
-        raise ConfigError(f"settings must be a StageRules, got {type(rules).__name__}")
-    if churn_window_days is not None:
-        from dataclasses import replace
-
-        rules = replace(rules, churn_window_days=churn_window_days)
-    return rules
 
 
 def _dates(
@@ -223,8 +199,8 @@ def stage_migration(
     ):
         raise ConfigError(f"step_days must be a positive whole number of days, got {step_days!r}")
     t1, t2 = _dates(as_of_from, as_of_to)
-    rules = _rules(settings, churn_window_days)
-    p = _prepared(events, id_col, time_col, amount_col, category_col)
+    rules = _as_rules(settings, churn_window_days)
+    p = _as_prepared(events, id_col, time_col, amount_col, category_col)
     res = _resolve_at(p, t1, rules)
     r1 = stage_at(p, t1, rules, res)
     r2 = stage_at(p, t2, rules, res)
@@ -380,8 +356,8 @@ def churn_types(
         )
     for a, b in zip(stamps[:-1], stamps[1:], strict=True):
         _dates(a, b, ("dates[i]", "dates[i+1]"))
-    rules = _rules(settings, churn_window_days)
-    p = _prepared(events, id_col, time_col, amount_col, category_col)
+    rules = _as_rules(settings, churn_window_days)
+    p = _as_prepared(events, id_col, time_col, amount_col, category_col)
     n = len(p.ids)
     rows, custs, rule_text = [], [], []
     churned_code = STAGE_ORDER.index("churned")
@@ -471,8 +447,8 @@ def stage_survival_table(
     ChurnDefinitionError
         ``until`` not after ``as_of``.
     """
-    rules = _rules(settings, churn_window_days)
-    p = _prepared(events, id_col, time_col, amount_col, category_col)
+    rules = _as_rules(settings, churn_window_days)
+    p = _as_prepared(events, id_col, time_col, amount_col, category_col)
     t0 = as_timestamp(as_of)
     t_end = (
         as_timestamp(until, "until")
