@@ -77,6 +77,7 @@ class FeatureTable(Result):
         return head
 
 
+_PACK = 4294967296  # 2**32
 _COUNTS = ("n_last_period", "n_prev_period", "frequency", "behaviour_break", "category_breadth")
 
 
@@ -136,7 +137,11 @@ def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
                FROM (SELECT DISTINCT customer_id, category FROM {log.view}
                      WHERE time <= {ts(cut)} AND category IS NOT NULL) d
                GROUP BY customer_id) c ON b.customer_id = c.customer_id"""
-    after = ", ".join(f"a.{c}" for c in ["n_last_period", "n_prev_period", *cat_cols])
+    # both period counts in one exact integer sum (last + 2**32 * previous): one aggregate
+    # instead of two, decoded below (a customer would need 2**32 events to overflow it)
+    after = ", ".join([f"CAST(a.periods % {_PACK} AS BIGINT) AS n_last_period",
+                       f"CAST((a.periods - a.periods % {_PACK}) / {_PACK} AS BIGINT) AS n_prev_period",
+                       *(f"a.{c}" for c in cat_cols)])
     if summary is None:
         times = """COUNT(*) AS frequency, MIN(time) AS first_activity, MAX(time) AS last_activity,"""
         src, freq, gap_join = "a", "a.frequency", f"LEFT JOIN {_gap_source(log, cut)} g ON a.customer_id = g.customer_id"
@@ -156,8 +161,7 @@ def features_sql(log: EventLog, as_of: pd.Timestamp, period_days: int = 90,
         WHERE e.time <= {ts(cut)}),
     a AS (
         SELECT customer_id, {times}{money}
-            CAST(SUM(in_last) AS BIGINT) AS n_last_period,
-            CAST(SUM(in_prev) AS BIGINT) AS n_prev_period{cats}
+            SUM(in_last + in_prev * {_PACK}) AS periods{cats}
         FROM e GROUP BY customer_id),
     b AS (
         SELECT a.customer_id,
