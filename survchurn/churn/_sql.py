@@ -55,7 +55,7 @@ def require_log(log: object, what: str) -> EventLog:
     return log
 
 
-_INT_IDS = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
+_INT_IDS = {"BIGINT": np.int64, "INTEGER": np.int32, "SMALLINT": np.int16, "TINYINT": np.int8}
 _MAX_SPAN_S = 3_000_000_000  # sum of squared gaps <= span**2 stays exact in int64 (~95 years)
 _CHUNK = 500_000  # events per numpy step (temporaries of a few MB, in cache)
 
@@ -147,7 +147,7 @@ def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     std = np.sqrt(var) / float(DAY)
     base = np.datetime64(t0.as_unit("us").to_datetime64(), "us")
     sec = np.timedelta64(1, "s")
-    return pd.DataFrame({"customer_id": ids, "n_events": n_events.astype(np.int64),
+    return pd.DataFrame({"customer_id": ids.astype(_INT_IDS[kind[0][0]]), "n_events": n_events.astype(np.int64),
                          "first_activity": base + t_first * sec, "last_activity": base + t_last * sec,
                          "n_gaps": m, "ipt_std_days": std})
 

@@ -155,6 +155,12 @@ def test_gaps_skip_same_time_repeats_and_paths_agree(monkeypatch):
     # integer variance of the numpy path differ from DuckDB's streaming STDDEV_SAMP in the last bits)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12)
     pd.testing.assert_frame_equal(st_fast, st_slow)
+    small = rand.assign(customer_id=rand["customer_id"].astype("int16"))  # id dtype kept
+    st_fast = survival_table(_log(small), InactivityChurn(60), "2020-03-31").table
+    with monkeypatch.context() as mp:
+        _sql_only(mp)
+        st_slow = survival_table(_log(small), InactivityChurn(60), "2020-03-31").table
+    pd.testing.assert_frame_equal(st_fast, st_slow)
 
 
 def test_summary_falls_back_for_text_ids_and_subsecond_times():
