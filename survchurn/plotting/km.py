@@ -157,7 +157,7 @@ def plot_km(result: KaplanMeierResult, ax: Axes | None = None, ci: bool = True,
     if title:
         ax.set_title(title)
     if len(result.groups) > 1:
-        ax.legend(title=result.counts.group_col, fontsize="small", frameon=False)
+        ax.legend(title=result.counts.group_col, fontsize="small", frameon=False, loc="upper right")
     if at_risk:
         lo_x, hi_x = ax.get_xlim()
         if at_risk_times is None:

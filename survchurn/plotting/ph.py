@@ -62,5 +62,5 @@ def plot_schoenfeld(zph: ZphResult, column: str, ax: Axes | None = None,
     ax.set_title(title)
     ax.set_xlabel(f"time ({zph.transform} scale)")
     ax.set_ylabel("scaled Schoenfeld residual")
-    ax.legend(frameon=False, fontsize="small")
+    ax.legend(frameon=False, fontsize="small", loc="upper right")
     return ax
