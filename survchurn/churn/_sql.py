@@ -26,7 +26,7 @@ from survchurn.exceptions import DataError, DataProblem
 
 DAY = 86400  # seconds in a day
 
-__all__ = ["DAY", "days", "epoch", "event_summary", "require_log", "ts"]
+__all__ = ["DAY", "days", "epoch", "event_summary", "event_sums", "require_log", "ts"]
 
 
 def epoch(expr: str) -> str:
@@ -172,3 +172,85 @@ def _per_customer(k: np.ndarray, bits: int, lo: int) -> tuple[np.ndarray, ...]:
     run = np.cumsum(gap, out=gap)
     mask = (1 << bits) - 1
     return cust[starts] + lo, last - starts + 1, k[starts] & mask, k[last] & mask, m, run[last] - run[starts]
+
+
+_EXACT_F64 = 2**53  # integers below this add exactly in float64 (np.bincount's weights)
+
+
+def event_sums(log: EventLog, cut: pd.Timestamp, p1: pd.Timestamp, p2: pd.Timestamp,
+               ids: np.ndarray, cat_lo: int | None, n_cats: int = 0) -> dict[str, np.ndarray] | None:
+    """Per customer in ``ids`` (ascending, every customer with events up to ``cut``): the
+    period counts and, with an amount column, the money sums and, with ``cat_lo``, the number
+    of distinct integer categories ``cat_lo .. cat_lo + n_cats - 1``; None when it does not apply.
+
+    One DuckDB scan streams three narrow columns: ``3 c + period`` (``c`` the customer's code
+    ``id - ids[0]``, period 2 for ``(p1, cut]``, 1 for ``(p2, p1]``, else 0), ``c (n_cats + 1) +
+    category code`` and the amount; numpy adds them up per (customer, period) with two
+    ``np.bincount`` and marks the (customer, category) pairs seen, batch by batch (flat
+    memory), replacing a hash GROUP BY of all events. Amounts with at most two decimals
+    (``round(100 a) / 100 == a``) are added as integer cents, exactly (each batch's float64
+    sums stay below 2**53, checked), so the sums do not depend on the order of the events and
+    reruns give the same bits; other amounts are added as floats in the scan order (DuckDB
+    keeps the insertion order). Returns arrays ``n_last_period, n_prev_period`` and optionally
+    ``monetary_total, amount_last_period, amount_prev_period, category_breadth``.
+    Applies when the ids span at most ``4 len(ids) + 2**20`` values and no amount is NULL.
+    """
+    lo, size = int(ids[0]), int(ids[-1]) - int(ids[0]) + 1
+    width = n_cats + 1  # the last category slot holds NULL categories (not counted)
+    if size > 4 * len(ids) + 2**20 or 3 * size >= 2**31 or (cat_lo is not None and size * width > 2**28):
+        return None
+    con, view = log.con, log.view
+    c = f"CAST(customer_id - {lo} AS INTEGER)"
+    period = f"CAST(time > {ts(p2)} AS INTEGER) + CAST(time > {ts(p1)} AS INTEGER)"
+    cat = (f"{c} * {width} + COALESCE(CAST(category - {cat_lo} AS INTEGER), {n_cats})"
+           if cat_lo is not None else "0")
+    money = "CASE WHEN round(amount * 100) / 100 = amount THEN TRY_CAST(round(amount * 100) AS BIGINT) END"
+    for exact in (True, False):
+        amount = (money if exact else "amount") if log.has_amount else "NULL"
+        rel = con.sql(f"SELECT {c} * 3 + {period} AS cp, {cat} AS ck, {amount} AS a "
+                      f"FROM {view} WHERE time <= {ts(cut)}")
+        out = _sum_batches(rel, size, width if cat_lo is not None else 0, log.has_amount, exact)
+        if out is not None or not log.has_amount:
+            break
+    if out is None:
+        return None
+    pos = ids.astype(np.int64) - lo
+    res = {name: values[pos] for name, values in out.items()}
+    if log.has_amount and res["monetary_total"].dtype.kind == "i":
+        for name in ("monetary_total", "amount_last_period", "amount_prev_period"):
+            res[name] = res[name] / 100.0
+    return res
+
+
+def _sum_batches(rel: object, size: int, width: int, money: bool, exact: bool) -> dict[str, np.ndarray] | None:
+    """Add up the scanned batches per customer code (see :func:`event_sums`)."""
+    acc = np.int64 if exact else np.float64
+    counts = np.zeros(3 * size, np.int64)
+    amounts = np.zeros(3 * size, acc)
+    seen = np.zeros(size * width, dtype=bool) if width else None
+    bound = 0  # bound on the absolute cents added so far (int64 accumulators stay exact)
+    for batch in rel.to_arrow_reader(4_000_000):  # type: ignore[attr-defined]
+        cp = batch.column(0).to_numpy()
+        counts += np.bincount(cp, minlength=3 * size)
+        if seen is not None:
+            seen[batch.column(1).to_numpy()] = True
+        if money:
+            col = batch.column(2)
+            if col.null_count:
+                return None  # amounts that are not whole cents (exact pass), or NULL amounts
+            a = col.to_numpy()
+            if exact:
+                step = int(np.abs(a).max()) * len(a)
+                bound += step
+                if step >= _EXACT_F64 or bound >= 2**62:
+                    return None
+            amounts += np.bincount(cp, weights=a.astype(np.float64), minlength=3 * size).astype(acc)
+    counts3 = counts.reshape(size, 3)
+    out = {"n_last_period": counts3[:, 2], "n_prev_period": counts3[:, 1]}
+    if money:
+        amounts3 = amounts.reshape(size, 3)
+        total = amounts3[:, 0] + amounts3[:, 1] + amounts3[:, 2]  # in this fixed order
+        out.update(monetary_total=total, amount_last_period=amounts3[:, 2], amount_prev_period=amounts3[:, 1])
+    if seen is not None:
+        out["category_breadth"] = seen.reshape(size, width)[:, :-1].sum(axis=1, dtype=np.int64)
+    return out

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from survchurn._display import Result
-from survchurn.churn._sql import DAY, epoch, event_summary, require_log, ts
+from survchurn.churn._sql import DAY, epoch, event_summary, event_sums, require_log, ts
 from survchurn.data.eventlog import EventLog, as_timestamp, end_of_day
 from survchurn.data.validate import CustomerTable
 from survchurn.exceptions import ChurnDefinitionError, DataQualityWarning
@@ -206,6 +206,56 @@ def _category_dict(log: EventLog, as_of: pd.Timestamp) -> str | None:
     return name
 
 
+def _from_sums(log: EventLog, as_of: pd.Timestamp, period_days: int, summary: pd.DataFrame,
+               cats: str | None) -> dict[str, np.ndarray] | None:
+    """The features from the one-sort summary and :func:`survchurn.churn._sql.event_sums` (one
+    more scan, sums in numpy), without a DuckDB GROUP BY; None when those do not apply.
+
+    Same columns, order, types and formulas as :func:`features_sql` (days as
+    ``(epoch(as_of) - epoch(t)) / 86400`` in float64, NaN for SQL NULL); the money sums are
+    exact in cents where the amounts have at most two decimals (see ``event_sums``).
+    """
+    if len(summary) == 0 or (log.has_category and (cats is None or not cats.startswith("range:"))):
+        return None
+    cut = end_of_day(as_of)
+    cat_lo, n_cats = None, 0
+    if log.has_category:
+        cat_lo = int(cats[len("range:"):])  # type: ignore[index]
+        hi = log.con.execute(f"SELECT MAX(category) FROM {log.view}").fetchall()[0][0]
+        n_cats = int(hi) - cat_lo + 1
+    ids = summary["customer_id"].to_numpy()
+    sums = event_sums(log, cut, cut - pd.Timedelta(days=period_days), cut - pd.Timedelta(days=2 * period_days),
+                      ids, cat_lo, n_cats)
+    if sums is None:
+        return None
+    day = float(DAY)
+    sec = np.timedelta64(1, "s")
+    stamp = np.datetime64(as_of.as_unit("us").to_datetime64(), "us")
+    first = summary["first_activity"].to_numpy().astype("datetime64[us]")
+    last = summary["last_activity"].to_numpy().astype("datetime64[us]")
+    # whole seconds (event_summary applies only then): the differences are exact in float64
+    recency = ((stamp - last) / sec) / day
+    tenure = ((stamp - first) / sec) / day
+    freq = summary["n_events"].to_numpy().astype(np.int64)
+    gaps = summary["n_gaps"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ipt_mean = np.where(gaps > 0, ((last - first) / sec) / day / gaps, np.nan)
+        n_last, n_prev = sums["n_last_period"], sums["n_prev_period"]
+        trend = np.where(n_prev > 0, n_last.astype(np.float64) / n_prev, np.nan)
+    std = summary["ipt_std_days"].to_numpy()
+    brk = ((n_prev > 0) & (n_last < 0.5 * n_prev)) | ((freq >= 3) & (recency > ipt_mean + 2 * std))
+    cols: dict[str, np.ndarray] = {"customer_id": ids, "recency_days": recency, "frequency": freq}
+    if log.has_amount:
+        cols.update(monetary_total=sums["monetary_total"], monetary_mean=sums["monetary_total"] / freq,
+                    amount_last_period=sums["amount_last_period"], amount_prev_period=sums["amount_prev_period"])
+    cols.update(tenure_days=tenure, ipt_mean_days=ipt_mean, ipt_std_days=std, n_last_period=n_last,
+                n_prev_period=n_prev)
+    if log.has_category:
+        cols["category_breadth"] = sums["category_breadth"]
+    cols.update(trend_ratio=trend, behaviour_break=brk.astype(np.int64))
+    return cols
+
+
 def features(
     log: EventLog,
     as_of: Any,
@@ -252,7 +302,11 @@ def features(
             prev = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchall()[0][0]
             con.execute(f"SET perfect_ht_threshold = {min(max(width, int(prev)), 22)}").fetchall()
     try:
-        table = con.execute(features_sql(log, stamp, period_days, _category_dict(log, stamp), name)).df()
+        cats = _category_dict(log, stamp)
+        table: pd.DataFrame | dict[str, np.ndarray] | None = (
+            _from_sums(log, stamp, period_days, summary, cats) if summary is not None else None)
+        if table is None:
+            table = con.execute(features_sql(log, stamp, period_days, cats, name)).df()
     finally:
         if name is not None:
             con.unregister(name)
@@ -262,16 +316,18 @@ def features(
     # bits so the same data always give the same features (and the same scorecard and files).
     # Sorting by id in numpy (one argsort, then each column taken once into a fresh frame) is
     # cheaper than an ORDER BY carrying every column or pandas' block-wise sort and round.
-    order = np.argsort(table["customer_id"].to_numpy(), kind="stable")
+    order = np.argsort(np.asarray(table["customer_id"]), kind="stable")
     cols = {}
-    for col in table.columns:
-        values = table[col].to_numpy()[order]
+    for col in list(table.keys()):
+        values = np.asarray(table[col])[order]
         if values.dtype.kind == "f":
             values = values.round(9)
         elif col in _COUNTS:
             values = values.astype("int64")
         cols[col] = values
-    table = pd.DataFrame(cols)
+    # one block per column (fresh arrays, no copy): consolidating them into 2-D blocks costs
+    # more than the whole numpy path at 1M customers
+    table = pd.DataFrame(cols, copy=False)
     if customers is not None:
         if not isinstance(customers, CustomerTable):
             raise ChurnDefinitionError("customers= must be a CustomerTable (survchurn.data.validate.read_customer_table).")
