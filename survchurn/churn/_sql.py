@@ -149,7 +149,7 @@ def _summary(log: EventLog, cut: pd.Timestamp) -> pd.DataFrame | None:
     sec = np.timedelta64(1, "s")
     return pd.DataFrame({"customer_id": ids.astype(_INT_IDS[kind[0][0]]), "n_events": n_events.astype(np.int64),
                          "first_activity": base + t_first * sec, "last_activity": base + t_last * sec,
-                         "n_gaps": m, "ipt_std_days": std})
+                         "n_gaps": m, "ipt_std_days": std}, copy=False)  # no 2-D block copy
 
 
 def _per_customer(k: np.ndarray, bits: int, lo: int) -> tuple[np.ndarray, ...]:
