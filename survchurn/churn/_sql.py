@@ -11,7 +11,9 @@ DuckDB-only pieces, to replace when porting: ``range()`` as a numbers table (Pos
 for category breadth (else the distinct-pairs form in ``features_sql`` is portable), a list
 argument to ``percentile_cont``, ``TRY_CAST``/``TRY_STRPTIME`` in validation, ``epoch_us`` and
 the integer ``<<``/``//``/``%`` that build the sort keys in :func:`event_summary` (a fast path
-only: the portable window and GROUP BY forms give the same numbers).
+only: the portable window and GROUP BY forms give the same numbers). :func:`event_sums` is the
+numpy fast path for the features' money, period and category sums (one narrow scan, then
+``np.bincount`` per customer) that the GROUP BY in ``features_sql`` also computes.
 """
 
 from __future__ import annotations

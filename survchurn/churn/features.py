@@ -5,9 +5,12 @@ without time of day includes the whole day), so features never leak the future: 
 identical whether or not later events are in the log (tested). Counts, first/last event and the
 inter-purchase gap statistics come from the per-customer summary of
 :func:`survchurn.churn._sql.event_summary` (one numpy sort of 64-bit keys, shared with the
-survival table as of the same date); money, period and category sums are one DuckDB GROUP BY.
-For text ids or sub-second times the same values come from portable SQL (a ``LAG`` window
-for the gaps), see :func:`features_sql`.
+survival table as of the same date); money, period and category sums come from one more narrow
+scan added up per customer in numpy (:func:`survchurn.churn._sql.event_sums`; amounts with at
+most two decimals are added exactly as integer cents). For text ids, sub-second times, ids
+spread over far more values than customers, NULL amounts or non-integer categories the same
+values come from portable SQL (a DuckDB GROUP BY, and a ``LAG`` window for the gaps), see
+:func:`features_sql`.
 
 Features (days are float days; NULL/NaN where undefined):
 
