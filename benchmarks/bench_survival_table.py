@@ -19,7 +19,8 @@ Where the time goes (ours): reading and validating the log is a few DuckDB scans
 table and the features share one per-customer summary (counts, first/last event, inter-purchase
 gap statistics) built from a single numpy sort of 64-bit (customer, second) keys, cached per
 as-of date (``survchurn.churn._sql.event_summary``); the features' money, period and category
-sums are one DuckDB GROUP BY. A DuckDB window sort of all events (the portable SQL form, still
+sums come from one narrow DuckDB scan added up per customer with numpy
+(``survchurn.churn._sql.event_sums``; a DuckDB GROUP BY is the fallback). A DuckDB window sort of all events (the portable SQL form, still
 used for text ids and sub-second times) costs about 40 s at 100M events on 2 cores.
 """
 
