@@ -22,7 +22,7 @@ import pandas as pd
 
 from survchurn._display import format_header_text
 from survchurn._io import write_csv
-from survchurn.analysis import Analysis, Progress, analyse, check_as_of, period_label
+from survchurn.analysis import Analysis, Progress, _quiet, analyse, check_as_of, period_label
 from survchurn.churn.definitions import InactivityChurn
 from survchurn.config import RunConfig, load_config, parse_date
 from survchurn.data.cdnow import load_cdnow
@@ -40,10 +40,6 @@ __all__ = ["Analysis", "PipelineResult", "analyse", "build_report", "run_config"
            "campaign_assign", "campaign_evaluate", "score_file", "validate_config", "write_outputs"]
 
 log = logging.getLogger(__name__)
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass(repr=False)
